@@ -1,0 +1,228 @@
+"""The whole stream topology in one place.
+
+    news.raw ──clean──▶ news.cleaned ──dedup──▶ news.deduped ──language──▶ news.languaged ──entities──▶ news.enriched
+                 │                        ├──▶ news.duplicates (copies, with duplicate_of)
+                 │                        └──▶ news.clusters   (copy counts per cluster_id)
+                 └───────── any stage ─────────▶ news.dlq         (payload, stage, reason, error)
+
+Each agent reads one topic, runs one pure stage from :mod:`newsflow.stages`
+through :func:`newsflow.pipeline.run_stage`, and sends the result on. A record
+that fails goes to the DLQ; the agent never raises. ``news.cleaned`` has
+``NEWSFLOW_DEDUP_PARTITIONS`` partitions (default 1): it is the single ordered
+log where copies meet, whatever the number of raw partitions and workers (see
+``docs/dedup.md``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import faust
+from aiokafka.admin import AIOKafkaAdminClient
+from faust.sensors.prometheus import setup_prometheus_sensors
+from faust.types import EventT, StreamT
+from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
+
+from newsflow import __version__
+from newsflow.codecs import OrjsonCodec
+from newsflow.config import Settings
+from newsflow.connection import aiokafka_options, faust_broker_options
+from newsflow.eos import App
+from newsflow.errors import RecordError
+from newsflow.metrics import StageMetrics
+from newsflow.models import Article, DeadLetter, output_record, utc_now_iso
+from newsflow.pipeline import Stages, dead_letter, ingest, record_outcome, run_stage
+
+log = logging.getLogger(__name__)
+LAG_INTERVAL_SECONDS = 5.0
+
+
+def create_app(settings: Settings, *, registry: CollectorRegistry | None = None) -> faust.App:
+    registry = registry if registry is not None else default_registry()
+    metrics = StageMetrics.create(registry)
+    metrics.build_info.info(
+        {"version": __version__, "config_hash": settings.config_hash(), "guarantee": settings.processing_guarantee}
+    )
+    app = App(
+        settings.app_id,
+        **faust_broker_options(settings),
+        store=settings.store,
+        datadir=settings.data_dir,
+        processing_guarantee=settings.processing_guarantee,
+        broker_commit_interval=settings.commit_interval_seconds,
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication_factor,
+        key_serializer="raw",
+        value_serializer="raw",
+        web_port=settings.web_port,
+        web_bind=settings.web_host,
+        consumer_auto_offset_reset="earliest",
+        autodiscover=False,
+        version=1,
+    )
+    setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix="faust")
+    json = OrjsonCodec()
+
+    # Topics, in pipeline order.
+    raw = app.topic(settings.topic_raw, key_serializer="raw", value_serializer="raw", partitions=settings.partitions)
+    cleaned = app.topic(settings.topic_cleaned, value_serializer=json, partitions=settings.dedup_partitions)
+    deduped = app.topic(settings.topic_deduped, value_serializer=json, partitions=settings.partitions)
+    languaged = app.topic(settings.topic_languaged, value_serializer=json, partitions=settings.partitions)
+    enriched = app.topic(settings.topic_enriched, value_serializer=json, partitions=settings.partitions)
+    duplicates = app.topic(settings.topic_duplicates, value_serializer=json, partitions=settings.partitions)
+    clusters = app.topic(settings.topic_clusters, value_serializer=json, partitions=settings.partitions)
+    dlq = app.topic(settings.topic_dlq, value_serializer=json, partitions=settings.partitions)
+
+    # Keys and values are JSON (Faust's table default): fingerprints, ids, counts.
+    dedup_state = app.Table("dedup-state", partitions=settings.dedup_partitions)
+    stages = Stages.build(settings, dedup_state)
+    timeout = settings.record_timeout_seconds
+
+    async def to_dlq(record: DeadLetter) -> None:
+        await dlq.send(key=record.id.encode(), value=record)
+
+    def origin(event: EventT[Any, Any]) -> str:
+        message = event.message
+        return f"{message.topic}/{message.partition}/{message.offset}"
+
+    async def clean(stream: StreamT[bytes]) -> None:
+        async for event in stream.events():
+            key, payload, ingested_at = event.key, event.value, utc_now_iso()
+            try:
+                article = run_stage(ingest(payload, key, settings, ingested_at), "ingest", _blank(ingested_at),
+                                    timeout=timeout, metrics=metrics)
+                metrics.articles_out.labels("ingest", "ok").inc()
+            except RecordError as error:
+                await to_dlq(dead_letter(payload or b"", stage="ingest", error=error, key=key,
+                                         ingested_at=ingested_at, origin=origin(event), metrics=metrics))
+                continue
+            try:
+                article = run_stage(stages.clean_and_fingerprint, "clean", article, timeout=timeout, metrics=metrics)
+            except RecordError as error:
+                await to_dlq(dead_letter(article, stage="clean", error=error, origin=origin(event), metrics=metrics))
+                continue
+            metrics.articles_out.labels("clean", "ok").inc()
+            dedup_key = article.fingerprint.content_hash if article.fingerprint else article.id
+            await cleaned.send(key=dedup_key.encode(), value=article.to_dict())
+
+    async def dedup(stream: StreamT[dict[str, Any]]) -> None:
+        async for event in stream.events():
+            article = Article.from_dict(event.value)
+            try:
+                article = run_stage(stages.dedup, "dedup", article, timeout=timeout, metrics=metrics)
+            except RecordError as error:
+                await to_dlq(dead_letter(article, stage="dedup", error=error, origin=origin(event), metrics=metrics))
+                continue
+            verdict = article.dedup
+            assert verdict is not None  # Deduper always sets it or raises
+            if verdict.cluster_id is not None:
+                await clusters.send(key=verdict.cluster_id.encode(), value=cluster_update(article, stages))
+            if verdict.status == "original":
+                metrics.articles_out.labels("dedup", "ok").inc()
+                await deduped.send(key=article.id.encode(), value=article.to_dict())
+            else:
+                metrics.articles_out.labels("dedup", "duplicate").inc()
+                record = output_record(article)
+                await duplicates.send(key=article.id.encode(), value=record)
+                record_outcome(metrics, record, settings.topic_duplicates)
+
+    async def language(stream: StreamT[dict[str, Any]]) -> None:
+        async for event in stream.events():
+            article = Article.from_dict(event.value)
+            try:
+                article = run_stage(stages.language, "language", article, timeout=timeout, metrics=metrics)
+            except RecordError as error:
+                await to_dlq(dead_letter(article, stage="language", error=error, origin=origin(event),
+                                         metrics=metrics))
+                continue
+            metrics.articles_out.labels("language", "ok").inc()
+            await languaged.send(key=article.id.encode(), value=article.to_dict())
+
+    async def entities(stream: StreamT[dict[str, Any]]) -> None:
+        async for event in stream.events():
+            article = Article.from_dict(event.value)
+            try:
+                article = run_stage(stages.entities, "entities", article, timeout=timeout, metrics=metrics)
+            except RecordError as error:
+                await to_dlq(dead_letter(article, stage="entities", error=error, origin=origin(event),
+                                         metrics=metrics))
+                continue
+            metrics.articles_out.labels("entities", "ok").inc()
+            record = output_record(article)
+            await enriched.send(key=article.id.encode(), value=record)
+            metrics.articles_out.labels("publish", "ok").inc()
+            record_outcome(metrics, record, settings.topic_enriched)
+
+    # The recipe: one agent per stage, each reading the previous stage's topic.
+    app.agent(raw, name="clean")(clean)
+    app.agent(cleaned, name="dedup")(dedup)
+    app.agent(deduped, name="language")(language)
+    app.agent(languaged, name="entities")(entities)
+
+    _add_operational_endpoints(app, settings, metrics)
+    return app
+
+
+def cluster_update(article: Article, stages: Stages) -> dict[str, Any]:
+    """Companion record on ``news.clusters``: how many copies the cluster's original has so far."""
+    verdict = article.dedup
+    assert verdict is not None and verdict.cluster_id is not None
+    original_id = article.id if verdict.status == "original" else verdict.duplicate_of
+    return {
+        "cluster_id": verdict.cluster_id,
+        "original_id": original_id,
+        "copies": stages.dedup.copies_seen(verdict.cluster_id),
+        "last_article_id": article.id,
+        "updated_at": utc_now_iso(),
+    }
+
+
+def default_registry() -> CollectorRegistry:
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
+    return registry
+
+
+def _blank(ingested_at: str) -> Article:
+    return Article(id="", text="", ingested_at=ingested_at)
+
+
+def _add_operational_endpoints(app: faust.App, settings: Settings, metrics: StageMetrics) -> None:
+    @app.page("/healthz")
+    async def healthz(web: Any, request: Any) -> Any:
+        return web.json({"status": "ok", "version": __version__})
+
+    @app.on_rebalance_complete.connect
+    async def count_rebalance(sender: Any, **kwargs: Any) -> None:
+        metrics.rebalances.inc()
+
+    admin: list[AIOKafkaAdminClient] = []
+
+    @app.timer(interval=LAG_INTERVAL_SECONDS)
+    async def report_lag() -> None:
+        """Lag of the partitions this worker owns: end offset minus the group's committed offset."""
+        assignment = app.consumer.assignment()
+        if not assignment:
+            return
+        try:
+            if not admin:
+                client = AIOKafkaAdminClient(**aiokafka_options(settings))
+                await client.start()
+                admin.append(client)
+            committed = await admin[0].list_consumer_group_offsets(app.conf.id)
+            end_offsets = await app.consumer.highwaters(*assignment)
+        except Exception as exc:  # lag is best effort; never take the worker down for it
+            log.warning("could not read consumer lag: %s", exc)
+            return
+        for tp in assignment:
+            end = end_offsets.get(tp)
+            if end is None:
+                continue
+            done = committed.get(tp)
+            position = done.offset if done is not None and done.offset >= 0 else 0
+            labels = (tp.topic, str(tp.partition))
+            metrics.end_offset.labels(*labels).set(end)
+            metrics.consumer_lag.labels(*labels).set(max(0, end - position))

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, input_bytes: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    import os
+
+    return subprocess.run([sys.executable, "-m", "newsflow", *args], env={**os.environ, **(env or {})},
+                          capture_output=True, input=input_bytes, timeout=120)
+
+
+def test_unreachable_broker_gives_one_line_error() -> None:
+    result = run_cli("topics", "create", env={"KAFKA_BOOTSTRAP": "127.0.0.1:1"})
+    assert result.returncode == 2
+    lines = result.stderr.decode().strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("newsflow: error: cannot reach Kafka at 127.0.0.1:1")
+
+
+def test_bad_config_gives_one_line_error() -> None:
+    result = run_cli("topics", "create", env={"NEWSFLOW_PARTITIONS": "many"})
+    assert result.returncode == 2
+    assert result.stderr.decode().strip() == "newsflow: error: NEWSFLOW_PARTITIONS='many' is not a valid int"
+
+
+def test_process_yields_one_line_per_input_line(tmp_path: Path, seed_text: str) -> None:
+    lines = [
+        orjson.dumps({"id": "a", "text": seed_text}),
+        orjson.dumps({"id": "b", "text": seed_text, "url": "https://example.org/x"}),
+        b'{"id": "c", "text": ',
+        b"",
+        orjson.dumps({"id": 7, "title": 5, "text": "x"}),
+        b"plain text is not a JSON record",
+        orjson.dumps({"id": "e", "html": "<html><body><p>" + "Short body. " * 40 + "</p></body></html>"}),
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    target = tmp_path / "out.jsonl"
+    result = run_cli("process", str(source), str(target))
+    assert result.returncode == 0, result.stderr.decode()
+    out = [orjson.loads(line) for line in target.read_bytes().splitlines()]
+    assert len(out) == len(lines)
+    assert [record["outcome"] for record in out] == [
+        "enriched", "duplicate", "dead_letter", "dead_letter", "dead_letter", "dead_letter", "enriched",
+    ]
+    assert [record["id"] for record in out[:3]] == ["a", "b", "c"]
+    assert out[4]["id"] == "7" and "title" in out[4]["error"]
+    assert out[1]["dedup"]["duplicate_of"] == "a"
+    assert out[0]["language"]["code"] == "it"
+    assert all(record["schema_version"] for record in out)
