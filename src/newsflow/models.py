@@ -207,6 +207,35 @@ class DeadLetter:
     origin: str | None = None
 
 
+@dataclass(slots=True)
+class InputRecord:
+    """The JSON form of a ``news.raw`` record (a bare UTF-8 text payload is accepted too).
+
+    One of ``text`` or ``html`` is required. ``id`` may be a string or an integer.
+    """
+
+    id: str | int | None = None
+    url: str | None = None
+    title: str | None = None
+    text: str | None = None
+    html: str | None = None
+    source: str | None = None
+    published_at: str | None = None
+    language: str | None = None
+
+
+@dataclass(slots=True)
+class ClusterUpdate:
+    """Companion record on ``news.clusters``, keyed by ``cluster_id``: copies seen so far."""
+
+    schema_version: str
+    cluster_id: str
+    original_id: str
+    copies: int
+    last_article_id: str
+    updated_at: str
+
+
 def output_record(article: Article, processed_at: str | None = None) -> EnrichedRecord:
     """The public view of an article that made it through dedup."""
     if article.dedup is None:

@@ -31,7 +31,7 @@ from newsflow.connection import aiokafka_options, faust_broker_options
 from newsflow.eos import App
 from newsflow.errors import RecordError
 from newsflow.metrics import StageMetrics
-from newsflow.models import Article, DeadLetter, output_record, utc_now_iso
+from newsflow.models import SCHEMA_VERSION, Article, ClusterUpdate, DeadLetter, output_record, utc_now_iso
 from newsflow.pipeline import Stages, dead_letter, ingest, record_outcome, run_stage
 
 log = logging.getLogger(__name__)
@@ -164,18 +164,19 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
     return app
 
 
-def cluster_update(article: Article, stages: Stages) -> dict[str, Any]:
+def cluster_update(article: Article, stages: Stages) -> ClusterUpdate:
     """Companion record on ``news.clusters``: how many copies the cluster's original has so far."""
     verdict = article.dedup
     assert verdict is not None and verdict.cluster_id is not None
     original_id = article.id if verdict.status == "original" else verdict.duplicate_of
-    return {
-        "cluster_id": verdict.cluster_id,
-        "original_id": original_id,
-        "copies": stages.dedup.copies_seen(verdict.cluster_id),
-        "last_article_id": article.id,
-        "updated_at": utc_now_iso(),
-    }
+    return ClusterUpdate(
+        schema_version=SCHEMA_VERSION,
+        cluster_id=verdict.cluster_id,
+        original_id=original_id or article.id,
+        copies=stages.dedup.copies_seen(verdict.cluster_id),
+        last_article_id=article.id,
+        updated_at=utc_now_iso(),
+    )
 
 
 def default_registry() -> CollectorRegistry:

@@ -108,3 +108,16 @@ def test_metrics_move_by_what_was_sent(skeleton_run: dict[str, Any]) -> None:
     assert any(key.startswith("newsflow_build_info{") for key in m)
     assert any(key.startswith("newsflow_consumer_lag_messages{") for key in m)
     assert any(key.startswith("faust_") for key in m), "Faust's own sensor metrics must be exported too"
+
+
+def test_published_records_match_the_contract(skeleton_run: dict[str, Any]) -> None:
+    from tests.test_schema import validate
+
+    enriched, duplicates, dlq, clusters = skeleton_run["topics"]
+    outputs = skeleton_run["outputs"]
+    assert outputs[enriched] and outputs[duplicates] and outputs[dlq] and outputs[clusters]
+    for topic, schema in ((enriched, "enriched-record"), (duplicates, "enriched-record"),
+                          (dlq, "dead-letter"), (clusters, "cluster-update")):
+        for record in outputs[topic]:
+            validate(record, schema)
+    assert outputs[clusters][-1]["copies"] == 1 and outputs[clusters][-1]["original_id"] == "seed-1"

@@ -1,0 +1,516 @@
+"""The entities stage: mentions from a tagger and the gazetteer, linked and grouped.
+
+For each field (title, then text) the stage
+
+1. gets typed spans from the NER backend: the shipped statistical tagger by
+   default, or a spaCy pipeline named in ``NEWSFLOW_NER_MODELS`` for the
+   article's language;
+2. finds gazetteer names (countries, states, cities, continents, a few curated
+   organisations and people) with :meth:`Gazetteer.find`;
+3. composes the two (rules below and in docs/entities.md), links what it can
+   to a knowledge-base id, ties later surname-only person mentions to the
+   earlier full name, and
+4. groups mentions into :class:`EntityGroup` records with a salience score.
+
+Composition rules, in order, for a gazetteer match ``g`` and an overlapping
+tagger span ``t``:
+
+* same boundaries: the gazetteer entity wins (it carries an id), except that a
+  one-word ``t`` tagged PER that is the first or last name of a full name
+  elsewhere in the article stays a person;
+* ``t`` strictly contains ``g``: ``t`` wins if it is PER/ORG/MISC and ``g``'s
+  entity is of another type ("Antony Blinken" is not the town of Antony,
+  "Federazione Russa" is not Russia); otherwise ``g`` wins;
+* ``g`` contains or crosses ``t``: ``g`` wins unless ``t`` is PER/ORG and
+  crosses it.
+
+Tagger spans left over are linked through the gazetteer's name index when a
+candidate has a compatible type; the rest keep ``kb_id=None``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, cast
+
+from newsflow.errors import ConfigError
+from newsflow.models import Article, EntityGroup, EntityMention, EntityType
+from newsflow.stages.entities.gazetteer import GazEntry, Gazetteer, GazMatch, fold, load_gazetteer
+from newsflow.stages.entities.lang import LangData, for_language
+from newsflow.stages.entities.tokenize import Token, tokenize
+
+__all__ = ["MAX_CHARS", "EntityExtractor", "parse_ner_models", "salience"]
+
+log = logging.getLogger(__name__)
+
+Field = Literal["text", "title"]
+
+# Only this many characters of a field are searched: a 1 MB page is either a
+# scrape gone wrong or a document whose entities show up early anyway, and the
+# record timeout must hold. Documented in docs/entities.md.
+MAX_CHARS = 200_000
+
+_SPACY_LABELS: dict[str, EntityType] = {
+    "PER": "PER",
+    "PERSON": "PER",
+    "ORG": "ORG",
+    "LOC": "LOC",
+    "GPE": "LOC",
+    "FAC": "LOC",
+    "MISC": "MISC",
+    "NORP": "MISC",
+    "EVENT": "MISC",
+    "PRODUCT": "MISC",
+    "WORK_OF_ART": "MISC",
+    "LAW": "MISC",
+    "LANGUAGE": "MISC",
+}
+_ENTITY_TYPES = frozenset({"PER", "ORG", "LOC", "MISC"})
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+_STATE_WINDOW = 24
+# Gazetteer kinds whose names double as first names or as parts of
+# organisation names often enough to need the next-word check.
+_NAME_LIKE_KINDS = frozenset({"city", "state"})
+
+
+class SpanTagger(Protocol):
+    """What the stage needs from a statistical tagger."""
+
+    def tag(self, tokens: list[Token], lang: str) -> list[tuple[int, int, str]]: ...
+
+
+def parse_ner_models(spec: str) -> dict[str, str]:
+    """``"it:it_core_news_lg,en:/path/to/model"`` -> ``{"it": ..., "en": ...}``."""
+    models: dict[str, str] = {}
+    for raw in spec.split(","):
+        item = raw.strip()
+        if not item:
+            continue
+        lang, sep, name = item.partition(":")
+        if not sep or not lang.strip() or not name.strip():
+            raise ConfigError(f"NEWSFLOW_NER_MODELS item {item!r}: expected <language>:<spaCy pipeline name or path>")
+        models[lang.strip().lower()] = name.strip()
+    return models
+
+
+def salience(count: int, max_count: int, first_position: float, in_title: bool) -> float:
+    """``0.5·count/max_count + 0.3·(1 − first offset/len) + 0.2·in_title``, in [0, 1].
+
+    ``first_position`` is 1.0 for a mention in the title or at the very start
+    of the text and falls linearly to 0.0 at its end.
+    """
+    freq = count / max_count if max_count else 0.0
+    value = 0.5 * freq + 0.3 * min(max(first_position, 0.0), 1.0) + 0.2 * (1.0 if in_title else 0.0)
+    return round(min(max(value, 0.0), 1.0), 4)
+
+
+@dataclass(slots=True)
+class _Mention:
+    start: int
+    end: int
+    type: EntityType
+    canonical: str
+    kb_id: str | None
+    field: Field
+    tagger_type: str | None = None  # what the NER backend said, if it saw this span
+
+
+class EntityExtractor:
+    """``Article -> Article`` filling ``entities`` and ``entity_groups``."""
+
+    name = "entities"
+
+    def __init__(
+        self,
+        ner_models: str = "",
+        *,
+        gazetteer: Gazetteer | None = None,
+        tagger: SpanTagger | None = None,
+        max_chars: int = MAX_CHARS,
+    ) -> None:
+        self._spacy_names = parse_ner_models(ner_models)
+        if self._spacy_names and importlib.util.find_spec("spacy") is None:
+            raise ConfigError(
+                "NEWSFLOW_NER_MODELS names spaCy pipelines but spaCy is not installed: "
+                "pip install 'newsflow[spacy]' and the pipelines, or unset NEWSFLOW_NER_MODELS"
+            )
+        self._spacy: dict[str, Any] = {}
+        self._gazetteer = gazetteer
+        self._tagger = tagger
+        self._tagger_loaded = tagger is not None
+        self._max_chars = max_chars
+
+    # -- resources -----------------------------------------------------------------
+
+    @property
+    def gazetteer(self) -> Gazetteer:
+        if self._gazetteer is None:
+            self._gazetteer = load_gazetteer()
+        return self._gazetteer
+
+    def _statistical_tagger(self) -> SpanTagger | None:
+        if not self._tagger_loaded:
+            self._tagger_loaded = True
+            try:
+                # lazy: numpy and the model load only when the default backend is used
+                from newsflow.stages.entities.tagger import PerceptronTagger  # noqa: PLC0415
+
+                self._tagger = PerceptronTagger.load()
+            except (ImportError, FileNotFoundError) as exc:
+                log.warning("NER tagger unavailable (%s); using the capitalised-sequence fallback", exc)
+                self._tagger = _CapitalisedSequenceTagger()
+        return self._tagger
+
+    def _spacy_pipeline(self, lang: str) -> Any:
+        nlp = self._spacy.get(lang)
+        if nlp is None:
+            # lazy: the default backend must never import spaCy
+            import spacy  # noqa: PLC0415
+
+            name = self._spacy_names[lang]
+            try:
+                nlp = spacy.load(name)
+            except OSError as exc:
+                raise ConfigError(
+                    f"NEWSFLOW_NER_MODELS: cannot load spaCy pipeline {name!r} for {lang!r}: {exc}"
+                ) from exc
+            self._spacy[lang] = nlp
+        return nlp
+
+    # -- NER backends --------------------------------------------------------------
+
+    def _ner_spans(self, text: str, lang: str) -> list[tuple[int, int, EntityType]]:
+        if lang in self._spacy_names:
+            doc = self._spacy_pipeline(lang)(text)
+            return [
+                (ent.start_char, ent.end_char, _SPACY_LABELS[ent.label_])
+                for ent in doc.ents
+                if ent.label_ in _SPACY_LABELS
+            ]
+        tagger = self._statistical_tagger()
+        if tagger is None:
+            return []
+        out: list[tuple[int, int, EntityType]] = []
+        for start, end, etype in tagger.tag(tokenize(text), lang):
+            if etype in _ENTITY_TYPES:
+                out.append((start, end, cast(EntityType, etype)))
+        return out
+
+    # -- the stage -----------------------------------------------------------------
+
+    def __call__(self, article: Article) -> Article:
+        code = article.language.code if article.language else None
+        lang = code if code and code != "und" else "und"
+        ld = for_language(lang)
+        mentions: list[_Mention] = []
+        if article.title:
+            mentions += self._field_mentions(article.title, "title", lang, ld)
+        mentions += self._field_mentions(article.text, "text", lang, ld)
+        _link_person_parts(mentions, article, ld)
+        mentions = _add_surname_mentions(mentions, article)
+        article.entities = [
+            EntityMention(
+                text=((article.title or "") if m.field == "title" else article.text)[m.start : m.end],
+                type=m.type,
+                start=m.start,
+                end=m.end,
+                canonical=m.canonical,
+                kb_id=m.kb_id,
+                field=m.field,
+            )
+            for m in mentions
+        ]
+        article.entity_groups = _groups(mentions, len(article.text))
+        return article
+
+    def _field_mentions(self, text: str, field: Field, lang: str, ld: LangData) -> list[_Mention]:
+        text = text[: self._max_chars]
+        if not text.strip():
+            return []
+        spans = [s for s in (_trim(text, *span, ld) for span in self._ner_spans(text, lang)) if s is not None]
+        matches = self.gazetteer.find(text, ld.stop_names)
+        if field == "text":
+            spans = [_extend_person(text, s, self.gazetteer, ld) for s in spans]
+        return self._compose(text, field, spans, matches, ld)
+
+    def _compose(
+        self,
+        text: str,
+        field: Field,
+        spans: list[tuple[int, int, EntityType]],
+        matches: list[GazMatch],
+        ld: LangData,
+    ) -> list[_Mention]:
+        spans.sort()
+        used = [False] * len(spans)
+        out: list[_Mention] = []
+        j0 = 0
+        gaz = self.gazetteer
+        for m in matches:
+            entry = _choose(m.candidates, text, m.start, m.end, ld)
+            if field == "text" and entry.kind in _NAME_LIKE_KINDS and _followed_by_name(text, m.end, gaz, ld):
+                # "Antony Blinken", "Washington Post": a place name glued to a
+                # capitalised non-place word is part of another name.
+                continue
+            while j0 < len(spans) and spans[j0][1] <= m.start:
+                j0 += 1
+            overlapping = []
+            j = j0
+            while j < len(spans) and spans[j][0] < m.end:
+                if spans[j][1] > m.start:
+                    overlapping.append(j)
+                j += 1
+            keep_gaz = True
+            tagger_type: str | None = None
+            for k in overlapping:
+                s, e, t = spans[k]
+                if (s, e) == (m.start, m.end):
+                    tagger_type = t
+                    used[k] = True
+                elif s <= m.start and m.end <= e:  # tagger span contains the name
+                    if t in {"PER", "ORG", "MISC"} and entry.type != t:
+                        keep_gaz = False
+                    else:
+                        used[k] = True
+                elif m.start <= s and e <= m.end:  # name contains the tagger span
+                    used[k] = True
+                elif t in {"PER", "ORG"}:  # crossing
+                    keep_gaz = False
+                else:
+                    used[k] = True
+            if keep_gaz:
+                out.append(_Mention(m.start, m.end, entry.type, entry.canonical, entry.kb_id, field, tagger_type))
+        for k, (s, e, t) in enumerate(spans):
+            if used[k] or any(s < o.end and o.start < e for o in out):
+                continue
+            surface = " ".join(text[s:e].split())
+            linked = _compatible(gaz.lookup(surface), t)
+            if linked is not None:
+                out.append(_Mention(s, e, linked.type, linked.canonical, linked.kb_id, field, t))
+            else:
+                out.append(_Mention(s, e, t, surface, None, field, t))
+        out.sort(key=lambda x: x.start)
+        return out
+
+
+def _trim(text: str, start: int, end: int, etype: EntityType, ld: LangData) -> tuple[int, int, EntityType] | None:
+    """Drop surrounding punctuation and, for people, leading honorifics."""
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not (text[end - 1].isalnum() or text[end - 1] == "."):
+        end -= 1
+    if etype == "PER":
+        while True:
+            word = _WORD_RE.match(text, start)
+            if word is None or word.end() >= end:
+                break
+            w_end = word.end() + (1 if word.end() < end and text[word.end()] == "." else 0)
+            if fold(text[start:w_end]) not in ld.honorifics and fold(word.group()) not in ld.honorifics:
+                break
+            start = w_end
+            while start < end and not text[start].isalnum():
+                start += 1
+    # "Giorno della" -> "Giorno"; a span of nothing but "Gli" is no entity.
+    while True:
+        words = list(_WORD_RE.finditer(text, start, end))
+        if not words or fold(words[-1].group()) not in ld.function_words:
+            break
+        if len(words) == 1:
+            return None
+        end = words[-2].end()
+    if start >= end or not any(ch.isalpha() for ch in text[start:end]):
+        return None
+    return start, end, etype
+
+
+def _extend_person(
+    text: str, span: tuple[int, int, EntityType], gaz: Gazetteer, ld: LangData
+) -> tuple[int, int, EntityType]:
+    """Grow a PER span over up to two directly following capitalised words ("Choe Son" + "Hui")."""
+    start, end, etype = span
+    if etype != "PER":
+        return span
+    for _ in range(2):
+        if not _followed_by_name(text, end, gaz, ld):
+            break
+        word = _WORD_RE.match(text, end + 1)
+        assert word is not None
+        end = word.end()
+    return start, end, etype
+
+
+def _followed_by_name(text: str, end: int, gaz: Gazetteer, ld: LangData) -> bool:
+    """True when the next word, after a single space, is capitalised and not itself a known name."""
+    if end >= len(text) - 1 or text[end] != " ":
+        return False
+    word = _WORD_RE.match(text, end + 1)
+    if word is None or not word.group()[0].isupper() or word.group().isupper():
+        return False
+    folded = fold(word.group())
+    return folded not in ld.function_words and not gaz.lookup(word.group())
+
+
+def _choose(candidates: tuple[GazEntry, ...], text: str, start: int, end: int, ld: LangData) -> GazEntry:
+    """Best candidate by prior, except that a state cue next to the name picks the state.
+
+    "Washington" alone is the city (it outranks the state by prior); "Washington
+    state", "state of Washington", "stato di Washington" are the state.
+    """
+    if len(candidates) > 1 and any(c.kind == "state" for c in candidates):
+        before = _WORD_RE.findall(fold(text[max(0, start - _STATE_WINDOW) : start]))[-2:]
+        after = _WORD_RE.findall(fold(text[end : end + _STATE_WINDOW]))[:1]
+        if any(w in ld.state_cues for w in before + after):
+            return next(c for c in candidates if c.kind == "state")
+    return candidates[0]
+
+
+def _compatible(candidates: tuple[GazEntry, ...], etype: EntityType) -> GazEntry | None:
+    for cand in candidates:
+        if cand.type == etype or (etype == "MISC" and cand.type == "LOC" and cand.kind != "city"):
+            return cand
+    return None
+
+
+def _link_person_parts(mentions: list[_Mention], article: Article, ld: LangData) -> None:
+    """Tie "Lavrov" (or "Sergei") to an earlier or later "Sergei Lavrov" in the same article.
+
+    A one-word mention is linked when exactly one multi-word person in the
+    article has it as first or last name; it takes that person's canonical
+    name and id. Only mentions the tagger called PER, or unlinked one-word
+    mentions of another type, are re-linked, so "Washington" the city stays a
+    city unless the tagger saw a person there.
+    """
+    full: dict[str, tuple[str, str | None]] = {}
+    for m in mentions:
+        if m.type == "PER" and len(m.canonical.split()) >= 2:
+            full.setdefault(m.canonical, (m.canonical, m.kb_id))
+            if m.kb_id is not None:
+                full[m.canonical] = (m.canonical, m.kb_id)
+    if not full:
+        return
+    parts: dict[str, set[str]] = {}
+    for canonical in full:
+        words = canonical.split()
+        for word in {words[0], words[-1]}:
+            if fold(word) not in ld.honorifics:
+                parts.setdefault(fold(word), set()).add(canonical)
+    for m in mentions:
+        if len(m.canonical.split()) != 1:
+            continue
+        if not (m.tagger_type == "PER" or m.type == "PER" or m.kb_id is None):
+            continue
+        owners = parts.get(fold(m.canonical))
+        if owners and len(owners) == 1:
+            canonical, kb_id = full[next(iter(owners))]
+            m.type, m.canonical, m.kb_id = "PER", canonical, kb_id
+
+
+def _add_surname_mentions(mentions: list[_Mention], article: Article) -> list[_Mention]:
+    """Find bare surnames (and full names) of the article's multi-word people that no backend tagged.
+
+    "ha aggiunto Blinken." after "Antony Blinken": the surname, capitalised
+    and on word boundaries, becomes a mention of the same person.
+    """
+    people: dict[str, tuple[str, str | None]] = {}
+    for m in mentions:
+        words = m.canonical.split()
+        if m.type == "PER" and len(words) >= 2 and len(words[-1]) >= 3 and words[-1][0].isupper():
+            # the full name too, so an untagged "Choe Son Hui" is not found as just "Hui"
+            people.setdefault(m.canonical, (m.canonical, m.kb_id))
+            people.setdefault(words[-1], (m.canonical, m.kb_id))
+    if not people:
+        return mentions
+    # Longest names first, so "Choe Son Hui" claims its span before "Hui" is tried.
+    names = sorted(people, key=len, reverse=True)
+    fields: list[tuple[Field, str]] = [("title", article.title or ""), ("text", article.text)]
+    added = list(mentions)
+    for field, text in fields:
+        taken = [(m.start, m.end) for m in mentions if m.field == field]
+        for name in names:
+            start = text.find(name)
+            while start != -1:
+                end = start + len(name)
+                boundary = (start == 0 or not text[start - 1].isalnum()) and (
+                    end == len(text) or not text[end].isalnum()
+                )
+                if boundary and not any(start < t_end and t_start < end for t_start, t_end in taken):
+                    canonical, kb_id = people[name]
+                    added.append(_Mention(start, end, "PER", canonical, kb_id, field, None))
+                    taken.append((start, end))
+                start = text.find(name, end)
+    added.sort(key=lambda m: (m.field != "title", m.start))
+    return added
+
+
+def _groups(mentions: list[_Mention], text_len: int) -> list[EntityGroup]:
+    acc: dict[tuple[str, ...], dict[str, Any]] = {}
+    for m in mentions:
+        key = ("kb", m.kb_id) if m.kb_id else ("name", m.type, m.canonical)
+        position = 1.0 if m.field == "title" else 1.0 - m.start / max(text_len, 1)
+        g = acc.get(key)
+        if g is None:
+            acc[key] = {"m": m, "count": 1, "title": m.field == "title", "pos": position}
+        else:
+            g["count"] += 1
+            g["title"] = g["title"] or m.field == "title"
+            g["pos"] = max(g["pos"], position)
+    if not acc:
+        return []
+    max_count = max(g["count"] for g in acc.values())
+    groups = [
+        EntityGroup(
+            canonical=g["m"].canonical,
+            kb_id=g["m"].kb_id,
+            type=g["m"].type,
+            mention_count=g["count"],
+            in_title=g["title"],
+            salience=salience(g["count"], max_count, g["pos"], g["title"]),
+        )
+        for g in acc.values()
+    ]
+    groups.sort(key=lambda g: (-g.salience, g.canonical))
+    return groups
+
+
+class _CapitalisedSequenceTagger:
+    """Fallback when the statistical model is not installed: runs of capitalised words.
+
+    Two or more capitalised words in a row (allowing lower-case particles such
+    as "de", "von", "bin" inside) are guessed PER; a single capitalised word
+    that does not start a sentence is MISC. Crude by design: it keeps the
+    stage useful, and the gazetteer still supplies places and their ids.
+    """
+
+    _PARTICLES = frozenset({"de", "del", "della", "di", "da", "van", "von", "der", "bin", "al", "la", "le", "du"})
+
+    def tag(self, tokens: list[Token], lang: str) -> list[tuple[int, int, str]]:
+        out: list[tuple[int, int, str]] = []
+        run: list[Token] = []
+        sentence_start = True
+
+        def flush() -> None:
+            while run and run[-1].text.lower() in self._PARTICLES:
+                run.pop()
+            if len(run) >= 2:
+                out.append((run[0].start, run[-1].end, "PER"))
+            elif len(run) == 1 and not run_started_sentence[0]:
+                out.append((run[0].start, run[0].end, "MISC"))
+            run.clear()
+
+        run_started_sentence = [False]
+        for tok in tokens:
+            word = tok.text
+            if word[:1].isupper() and any(ch.islower() for ch in word):
+                if not run:
+                    run_started_sentence[0] = sentence_start
+                run.append(tok)
+            elif run and word.lower() in self._PARTICLES:
+                run.append(tok)
+            else:
+                flush()
+            sentence_start = word in {".", "!", "?", "…", '"', "“", ":", "|", "(", "-"}
+        flush()
+        return out

