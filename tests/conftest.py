@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -17,3 +18,18 @@ def seed_text() -> str:
 @pytest.fixture(scope="session")
 def seed_bytes() -> bytes:
     return SEED_PATH.read_bytes()
+
+
+@pytest.fixture(autouse=True)
+def _require_broker(request: pytest.FixtureRequest) -> None:
+    """Tests marked e2e need the real broker: skipped on a laptop without one, failed under CI."""
+    if "e2e" not in request.keywords:
+        return
+    from tests.e2e.harness import BOOTSTRAP, broker_reachable
+
+    if broker_reachable():
+        return
+    message = f"no Kafka broker at {BOOTSTRAP}; start one with deploy/kafka-local/kafka.sh start"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)

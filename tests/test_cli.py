@@ -22,6 +22,14 @@ def test_unreachable_broker_gives_one_line_error() -> None:
     assert lines[0].startswith("newsflow: error: cannot reach Kafka at 127.0.0.1:1")
 
 
+def test_worker_with_unreachable_broker_gives_one_line_error() -> None:
+    result = run_cli("worker", env={"KAFKA_BOOTSTRAP": "127.0.0.1:1"})
+    assert result.returncode == 2
+    assert result.stderr.decode().strip().splitlines() == [
+        line for line in result.stderr.decode().strip().splitlines() if line.startswith("newsflow: error: cannot reach")
+    ]
+
+
 def test_bad_config_gives_one_line_error() -> None:
     result = run_cli("topics", "create", env={"NEWSFLOW_PARTITIONS": "many"})
     assert result.returncode == 2

@@ -14,7 +14,7 @@ def parse(payload: bytes, key: bytes | None = None, **kwargs: object) -> object:
 
 
 def test_bare_text_is_an_article_keyed_by_the_message_key() -> None:
-    article = parse("Ciao mondo".encode(), key=b"k-1")
+    article = parse(b"Ciao mondo", key=b"k-1")
     assert article.id == "k-1" and article.text == "Ciao mondo" and article.ingested_at == NOW
 
 

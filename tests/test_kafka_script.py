@@ -71,7 +71,7 @@ def effective(properties: str) -> dict[str, str]:
 def test_help_exits_zero_and_lists_commands(env: dict[str, str]) -> None:
     result = run(env, "help")
     assert result.returncode == 0
-    for command in ("start", "stop", "status", "restart", "clean"):
+    for command in ("start", "stop", "status", "restart", "kill", "clean"):
         assert f"  {command}" in result.stdout
 
 
@@ -119,8 +119,11 @@ def test_unsupported_major_version_is_refused_before_maven(env: dict[str, str], 
 # --- stop / status / clean without a broker ----------------------------------------------------
 
 
-def test_stop_when_not_running_is_a_noop_that_creates_nothing(env: dict[str, str], tmp_path: Path) -> None:
-    result = run(env, "stop")
+@pytest.mark.parametrize("command", ["stop", "kill"])
+def test_stop_when_not_running_is_a_noop_that_creates_nothing(
+    env: dict[str, str], tmp_path: Path, command: str
+) -> None:
+    result = run(env, command)
     assert result.returncode == 0
     assert "not running" in result.stdout
     assert not (tmp_path / "data").exists()
@@ -139,10 +142,12 @@ def test_pid_file_of_another_process_is_neither_trusted_nor_killed(env: dict[str
         data.mkdir()
         (data / "kafka.pid").write_text(str(other.pid))
         assert run(env, "status").returncode == 1
-        result = run(env, "stop")
-        assert result.returncode == 0
-        assert "not running" in result.stdout
-        assert other.poll() is None, "stop killed a process that is not the broker"
+        for command in ("stop", "kill"):
+            (data / "kafka.pid").write_text(str(other.pid))
+            result = run(env, command)
+            assert result.returncode == 0
+            assert "not running" in result.stdout
+            assert other.poll() is None, f"{command} killed a process that is not the broker"
     finally:
         other.send_signal(signal.SIGKILL)
         other.wait()

@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -451,7 +452,9 @@ def live_metrics_endpoint() -> Iterator[str]:
 def test_live_prometheus_loads_rules_and_answers_every_panel(tmp_path: Path, live_metrics_endpoint: str) -> None:
     require_binary("prometheus")
     with harness.start_prometheus(tmp_path, [live_metrics_endpoint], port=harness.free_port()) as prometheus:
-        prometheus.wait_for_scrapes(3)
+        prometheus.wait_for_scrapes(2)
+        # Fresh scrapes of the running feed, as an end-to-end test waits after its records are processed.
+        prometheus.wait_for_scrapes(2, after=time.time())
         groups = prometheus.wait_for_rule_evaluation()
         rules = {rule["name"]: rule for group in groups for rule in group["rules"]}
         assert set(rules) == {rule["alert"] for rule in load_alert_rules()}

@@ -37,7 +37,9 @@ def app(tmp_path: Any) -> Any:
     return faust_app
 
 
-async def test_clean_agent_sends_cleaned_article_keyed_by_content_hash(app: Any, sent: list[Any], seed_bytes: bytes) -> None:
+async def test_clean_agent_sends_cleaned_article_keyed_by_content_hash(
+    app: Any, sent: list[Any], seed_bytes: bytes
+) -> None:
     async with app.agents["clean"].test_context() as agent:
         await agent.put(seed_bytes, key=b"seed-1")
     [(topic, key, value)] = sent

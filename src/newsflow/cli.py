@@ -7,6 +7,7 @@ and calls into the package. Errors the user can fix print one line and exit 2.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,9 @@ def fail(message: str) -> typer.Exit:
 
 
 def load_settings() -> Settings:
+    """Settings from the environment. aiokafka's own connection logs are silenced: commands report
+    a failure as one line of their own."""
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     try:
         return Settings.from_env()
     except ConfigError as exc:
@@ -45,6 +49,7 @@ def worker() -> None:
             typer.echo(f"newsflow: {change}", err=True)
     except BrokerUnavailable as exc:
         raise fail(str(exc)) from None
+    logging.getLogger("aiokafka").setLevel(logging.NOTSET)  # the running worker wants them
 
     import faust
 

@@ -25,7 +25,7 @@ def _open(path: str, mode: str) -> Iterator[BinaryIO]:
     if path == "-":
         yield sys.stdin.buffer if "r" in mode else sys.stdout.buffer
         return
-    with open(path, mode) as handle:  # noqa: PTH123 - "-" handling above
+    with open(path, mode) as handle:
         yield handle  # type: ignore[misc]
 
 

@@ -173,7 +173,8 @@ def cluster_update(article: Article, stages: Stages) -> ClusterUpdate:
         schema_version=SCHEMA_VERSION,
         cluster_id=verdict.cluster_id,
         original_id=original_id or article.id,
-        copies=stages.dedup.copies_seen(verdict.cluster_id),
+        # copies_seen counts the cluster's members, the original included.
+        copies=max(0, stages.dedup.copies_seen(verdict.cluster_id) - 1),
         last_article_id=article.id,
         updated_at=utc_now_iso(),
     )

@@ -30,7 +30,7 @@ def free_port() -> int:
 
 
 def broker_reachable(bootstrap: str = BOOTSTRAP) -> bool:
-    host, _, port = bootstrap.split(",")[0].rpartition(":")
+    host, _, port = bootstrap.split(",", maxsplit=1)[0].rpartition(":")
     try:
         with socket.create_connection((host, int(port)), timeout=2):
             return True

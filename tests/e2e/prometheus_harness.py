@@ -104,7 +104,11 @@ class PrometheusHandle:
         return payload["data"]
 
     def query(self, expr: str) -> list[dict[str, Any]]:
-        """Instant query at "now": the result list (one entry per series; a scalar becomes one entry)."""
+        """Instant query at "now": the result list, one entry per series.
+
+        Entries carry ``value`` ([time, "number"]), or ``values`` when ``expr`` is a range
+        selector; a scalar result becomes a single entry.
+        """
         data = self.api("query", query=expr)
         if data["resultType"] in {"scalar", "string"}:
             return [{"metric": {}, "value": data["result"]}]
@@ -119,22 +123,29 @@ class PrometheusHandle:
         active: list[dict[str, Any]] = self.api("targets")["activeTargets"]
         return active
 
-    def wait_for_scrapes(self, count: int, timeout: float = 30.0) -> None:
-        """Block until every target of the job has been scraped successfully ``count`` times."""
-        # up is 1 per successful scrape, so its sum counts them; min is the slowest target.
-        expr = f'min(sum_over_time(up{{job="{JOB}"}}[10m]))'
+    def wait_for_scrapes(self, count: int, timeout: float = 30.0, *, after: float | None = None) -> None:
+        """Block until every target of the job has ``count`` successful scrapes.
+
+        With ``after`` (a Unix time, e.g. ``time.time()`` once the records are processed) only
+        scrapes that started later count: a series needs two samples in a window before
+        ``rate()`` returns it.
+        """
         deadline = time.monotonic() + timeout
-        seen = 0.0
+        fewest = 0
         while time.monotonic() < deadline:
             self._check_alive()
-            result = self.query(expr)
-            if result:
-                seen = float(result[0]["value"][1])
-                if seen >= count:
+            # A range selector in an instant query returns the raw samples with their scrape times.
+            series = self.query(f'up{{job="{JOB}"}}[10m]')
+            if series:
+                fewest = min(
+                    sum(1 for stamp, value in entry["values"] if value == "1" and (after is None or stamp > after))
+                    for entry in series
+                )
+                if fewest >= count:
                     return
             time.sleep(0.25)
         raise PrometheusError(
-            f"only {seen:g} of {count} successful scrapes within {timeout} s; targets: {self.targets()}\n"
+            f"only {fewest} of {count} successful scrapes within {timeout} s; targets: {self.targets()}\n"
             f"{self.log_tail()}"
         )
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -9,6 +12,7 @@ import pytest
 
 from tests.e2e.harness import Namespace, Worker, produce, read_committed, run, scrape
 
+ROOT = Path(__file__).resolve().parents[2]
 HEADLINE = "Guerra in Ucraina | La Corea del Nord si schiererà con la Russia fino alla “vittoria”"
 
 
@@ -39,7 +43,11 @@ def skeleton_run(tmp_path_factory: pytest.TempPathFactory, seed_bytes: bytes) ->
             )
         )
         metrics = scrape(worker)
-        return {"outputs": outputs, "topics": topics, "metrics": metrics, "worker": worker,
+        example = subprocess.run(
+            [sys.executable, str(ROOT / "examples" / "consume_enriched.py"), "--topic", enriched,
+             "--idle-seconds", "5"], capture_output=True, text=True, timeout=60,
+        )
+        return {"example": example, "outputs": outputs, "topics": topics, "metrics": metrics, "worker": worker,
                 "alive": worker.alive(), "log": worker.log_tail()}
     finally:
         worker.terminate()
@@ -121,3 +129,10 @@ def test_published_records_match_the_contract(skeleton_run: dict[str, Any]) -> N
         for record in outputs[topic]:
             validate(record, schema)
     assert outputs[clusters][-1]["copies"] == 1 and outputs[clusters][-1]["original_id"] == "seed-1"
+
+
+def test_consumer_example_reads_the_enriched_topic(skeleton_run: dict[str, Any]) -> None:
+    example = skeleton_run["example"]
+    assert example.returncode == 0, example.stderr
+    [line] = example.stdout.strip().splitlines()
+    assert line.startswith("seed-1\tit\t") and "Moscow" in line

