@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -7,11 +8,10 @@ from pathlib import Path
 import orjson
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, input_bytes: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    import os
-
-    return subprocess.run([sys.executable, "-m", "newsflow", *args], env={**os.environ, **(env or {})},
-                          capture_output=True, input=input_bytes, timeout=120)
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "newsflow", *args], env={**os.environ, **(env or {})}, capture_output=True, timeout=120
+    )
 
 
 def test_unreachable_broker_gives_one_line_error() -> None:
@@ -54,7 +54,13 @@ def test_process_yields_one_line_per_input_line(tmp_path: Path, seed_text: str) 
     out = [orjson.loads(line) for line in target.read_bytes().splitlines()]
     assert len(out) == len(lines)
     assert [record["outcome"] for record in out] == [
-        "enriched", "duplicate", "dead_letter", "dead_letter", "dead_letter", "dead_letter", "enriched",
+        "enriched",
+        "duplicate",
+        "dead_letter",
+        "dead_letter",
+        "dead_letter",
+        "dead_letter",
+        "enriched",
     ]
     assert [record["id"] for record in out[:3]] == ["a", "b", "c"]
     assert out[4]["id"] == "7" and "title" in out[4]["error"]

@@ -19,8 +19,9 @@ def test_defaults_are_valid() -> None:
 
 
 def test_values_are_typed() -> None:
-    settings = Settings.from_env({"NEWSFLOW_PARTITIONS": "8", "NEWSFLOW_DEDUP_THRESHOLD": "0.6",
-                                  "KAFKA_BOOTSTRAP": "k:9092"})
+    settings = Settings.from_env(
+        {"NEWSFLOW_PARTITIONS": "8", "NEWSFLOW_DEDUP_THRESHOLD": "0.6", "KAFKA_BOOTSTRAP": "k:9092"}
+    )
     assert settings.partitions == 8 and settings.dedup_threshold == 0.6 and settings.kafka_bootstrap == "k:9092"
 
 
@@ -40,9 +41,14 @@ def test_bad_values_raise_config_error(env: dict[str, str], message: str) -> Non
 
 
 def test_secrets_are_redacted() -> None:
-    settings = Settings.from_env({"NEWSFLOW_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
-                                  "NEWSFLOW_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
-                                  "NEWSFLOW_KAFKA_SASL_USERNAME": "u", "NEWSFLOW_KAFKA_SASL_PASSWORD": "hunter2"})
+    settings = Settings.from_env(
+        {
+            "NEWSFLOW_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+            "NEWSFLOW_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+            "NEWSFLOW_KAFKA_SASL_USERNAME": "u",
+            "NEWSFLOW_KAFKA_SASL_PASSWORD": "hunter2",
+        }
+    )
     assert "hunter2" not in repr(settings.redacted())
     assert "hunter2" not in repr(settings)
     assert "hunter2" not in settings.config_hash()

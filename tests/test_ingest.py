@@ -24,8 +24,17 @@ def test_bare_text_without_key_gets_a_stable_derived_id() -> None:
 
 
 def test_json_record_fields_are_read() -> None:
-    payload = orjson.dumps({"id": 42, "url": "u", "title": "T", "text": "body", "source": "s",
-                            "published_at": "2024-11-01", "language": "it"})
+    payload = orjson.dumps(
+        {
+            "id": 42,
+            "url": "u",
+            "title": "T",
+            "text": "body",
+            "source": "s",
+            "published_at": "2024-11-01",
+            "language": "it",
+        }
+    )
     article = parse(payload)
     assert (article.id, article.url, article.title, article.text, article.source) == ("42", "u", "T", "body", "s")
     assert article.published_at == "2024-11-01" and article.declared_language == "it"

@@ -28,8 +28,13 @@ def validate(record: Any, schema_name: str) -> None:
 
 
 def test_committed_schemas_and_asyncapi_match_the_models() -> None:
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_schemas.py"), "--check"],
-                            check=False, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gen_schemas.py"), "--check"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
 
 

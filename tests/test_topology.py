@@ -29,8 +29,13 @@ def sent() -> Iterator[list[tuple[str, bytes | None, Any]]]:
 
 @pytest.fixture
 def app(tmp_path: Any) -> Any:
-    settings = Settings.from_env({"NEWSFLOW_STORE": "memory://", "NEWSFLOW_DATA_DIR": str(tmp_path),
-                                  "NEWSFLOW_PROCESSING_GUARANTEE": "at_least_once"})
+    settings = Settings.from_env(
+        {
+            "NEWSFLOW_STORE": "memory://",
+            "NEWSFLOW_DATA_DIR": str(tmp_path),
+            "NEWSFLOW_PROCESSING_GUARANTEE": "at_least_once",
+        }
+    )
     faust_app = create_app(settings, registry=CollectorRegistry())
     faust_app.finalize()
     faust_app.flow_control.resume()
@@ -81,8 +86,13 @@ async def test_language_then_entities_agents_publish_enriched(app: Any, sent: li
     async with app.agents["clean"].test_context() as clean:
         await clean.put(seed_bytes, key=b"seed")
     [(_, _, cleaned)] = sent
-    cleaned["dedup"] = {"status": "original", "content_hash": cleaned["fingerprint"]["content_hash"],
-                        "duplicate_of": None, "similarity": None, "cluster_id": None}
+    cleaned["dedup"] = {
+        "status": "original",
+        "content_hash": cleaned["fingerprint"]["content_hash"],
+        "duplicate_of": None,
+        "similarity": None,
+        "cluster_id": None,
+    }
     sent.clear()
     async with app.agents["language"].test_context() as language:
         await language.put(cleaned, key=b"seed")

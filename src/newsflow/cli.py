@@ -125,8 +125,11 @@ def tail(
 
     settings = load_settings()
     try:
-        asyncio.run(tail_topic(settings, topic, limit=limit, idle_timeout=timeout,
-                               from_beginning=from_beginning, as_json=raw_json))
+        asyncio.run(
+            tail_topic(
+                settings, topic, limit=limit, idle_timeout=timeout, from_beginning=from_beginning, as_json=raw_json
+            )
+        )
     except BrokerUnavailable as exc:
         raise fail(str(exc)) from None
     except KeyboardInterrupt:

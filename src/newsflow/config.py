@@ -40,6 +40,7 @@ class Settings:
     replication_factor: int = 1
     processing_guarantee: ProcessingGuarantee = "exactly_once"
     commit_interval_seconds: float = 1.0
+    stall_timeout_seconds: float = 120.0
     store: str = "rocksdb://"
     data_dir: str = "./.newsflow-data"
     web_port: int = 6066
@@ -102,7 +103,8 @@ class Settings:
             self.kafka_sasl_mechanism and self.kafka_sasl_username and self.kafka_sasl_password
         ):
             raise ConfigError(
-                "SASL needs NEWSFLOW_KAFKA_SASL_MECHANISM, NEWSFLOW_KAFKA_SASL_USERNAME and NEWSFLOW_KAFKA_SASL_PASSWORD"
+                "SASL needs NEWSFLOW_KAFKA_SASL_MECHANISM, NEWSFLOW_KAFKA_SASL_USERNAME and "
+                "NEWSFLOW_KAFKA_SASL_PASSWORD"
             )
         for name in ("partitions", "dedup_partitions", "replication_factor", "max_article_bytes"):
             if getattr(self, name) < 1:

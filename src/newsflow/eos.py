@@ -27,7 +27,7 @@ from faust.transport.consumer import TransactionManager
 from faust.transport.drivers.aiokafka import Transport
 
 
-class SourcePartitionTransactionManager(TransactionManager):  # type: ignore[misc]
+class SourcePartitionTransactionManager(TransactionManager):
     def _source_transactional_id(self) -> str | None:
         event = current_event()
         if event is None:
@@ -51,16 +51,14 @@ class SourcePartitionTransactionManager(TransactionManager):  # type: ignore[mis
         if source_id is None:
             return await super().send(topic, key, value, partition, timestamp, headers)
         destination = self.consumer.key_partition(topic, key, partition)
-        return await self.producer.send(
-            topic, key, value, destination, timestamp, headers, transactional_id=source_id
-        )
+        return await self.producer.send(topic, key, value, destination, timestamp, headers, transactional_id=source_id)
 
 
-class SourcePartitionTransport(Transport):  # type: ignore[misc]
+class SourcePartitionTransport(Transport):
     TransactionManager = SourcePartitionTransactionManager
 
 
-class App(faust.App):  # type: ignore[misc]
+class App(faust.App):
     """faust.App whose exactly-once transactions follow the source partition."""
 
     def _new_transport(self) -> Any:

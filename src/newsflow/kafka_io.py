@@ -34,13 +34,16 @@ def jsonl_key(line: bytes) -> bytes | None:
 async def produce_records(
     settings: Settings, records: Sequence[tuple[bytes | None, bytes]], topic: str, *, progress: bool = True
 ) -> int:
-    producer = AIOKafkaProducer(**aiokafka_options(settings), acks="all", enable_idempotence=True,
-                                max_request_size=8 * 1024 * 1024)
+    producer = AIOKafkaProducer(
+        **aiokafka_options(settings), acks="all", enable_idempotence=True, max_request_size=8 * 1024 * 1024
+    )
     try:
         await asyncio.wait_for(producer.start(), 15)
     except (TimeoutError, KafkaConnectionError, OSError) as exc:
         await producer.stop()
-        raise BrokerUnavailable(f"cannot reach Kafka at {settings.kafka_bootstrap}: {exc or type(exc).__name__}") from None
+        raise BrokerUnavailable(
+            f"cannot reach Kafka at {settings.kafka_bootstrap}: {exc or type(exc).__name__}"
+        ) from None
     sent = 0
     try:
         with Progress(transient=True, disable=not (progress and sys.stderr.isatty())) as bar:
@@ -71,7 +74,9 @@ async def tail_topic(
         await asyncio.wait_for(consumer.start(), 15)
     except (TimeoutError, KafkaError, OSError) as exc:
         await consumer.stop()
-        raise BrokerUnavailable(f"cannot reach Kafka at {settings.kafka_bootstrap}: {exc or type(exc).__name__}") from None
+        raise BrokerUnavailable(
+            f"cannot reach Kafka at {settings.kafka_bootstrap}: {exc or type(exc).__name__}"
+        ) from None
     console = Console()
     seen = 0
     try:
@@ -95,7 +100,8 @@ def _print(console: Console, message: Any, as_json: bool) -> None:
     if as_json:
         sys.stdout.write(value.decode("utf-8", "replace") + "\n")
         return
-    header = f"[bold]{message.topic}[/]/{message.partition}@{message.offset} key={(message.key or b'').decode(errors='replace')}"
+    key = (message.key or b"").decode(errors="replace")
+    header = f"[bold]{message.topic}[/]/{message.partition}@{message.offset} key={key}"
     console.print(header)
     try:
         console.print_json(value.decode("utf-8"))

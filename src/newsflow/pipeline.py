@@ -13,20 +13,20 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from newsflow.config import Settings
 from newsflow.errors import RecordError, StageFailure, StageTimeout
-from newsflow.ingest import derived_id, key_id, parse_payload
+from newsflow.ingest import RAW_PAYLOAD_FACTOR, derived_id, key_id, parse_payload
 from newsflow.metrics import StageMetrics, language_label
 from newsflow.models import SCHEMA_VERSION, Article, DeadLetter, EnrichedRecord, output_record, utc_now_iso
 from newsflow.stages import Stage
 from newsflow.stages.clean import Cleaner
-from newsflow.stages.dedup import Deduper, fingerprint
+from newsflow.stages.dedup import Deduper, SeenStore, fingerprint
 from newsflow.stages.entities import EntityExtractor
 from newsflow.stages.language import LanguageTagger
 
@@ -45,9 +45,12 @@ class Stages:
     entities: EntityExtractor
 
     @classmethod
-    def build(cls, settings: Settings, store: MutableMapping[str, Any]) -> Stages:
+    def build(cls, settings: Settings, store: SeenStore) -> Stages:
         return cls(
-            clean=Cleaner(max_article_bytes=settings.max_article_bytes),
+            clean=Cleaner(
+                max_article_bytes=settings.max_article_bytes,
+                max_html_bytes=settings.max_article_bytes * RAW_PAYLOAD_FACTOR,
+            ),
             dedup=Deduper(store, threshold=settings.dedup_threshold, window_seconds=settings.dedup_window_seconds),
             language=LanguageTagger(min_confidence=settings.language_min_confidence),
             entities=EntityExtractor(ner_models=settings.ner_models),
@@ -215,7 +218,7 @@ class Pipeline:
         self,
         settings: Settings,
         *,
-        store: MutableMapping[str, Any] | None = None,
+        store: SeenStore | None = None,
         metrics: StageMetrics | None = None,
     ) -> None:
         self.settings = settings

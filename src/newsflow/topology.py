@@ -16,7 +16,9 @@ log where copies meet, whatever the number of raw partitions and workers (see
 from __future__ import annotations
 
 import logging
-from typing import Any
+import os
+import time
+from typing import Any, cast
 
 import faust
 from aiokafka.admin import AIOKafkaAdminClient
@@ -33,6 +35,7 @@ from newsflow.errors import RecordError
 from newsflow.metrics import StageMetrics
 from newsflow.models import SCHEMA_VERSION, Article, ClusterUpdate, DeadLetter, output_record, utc_now_iso
 from newsflow.pipeline import Stages, dead_letter, ingest, record_outcome, run_stage
+from newsflow.stages.dedup import SeenStore
 
 log = logging.getLogger(__name__)
 LAG_INTERVAL_SECONDS = 5.0
@@ -76,13 +79,14 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
 
     # Keys and values are JSON (Faust's table default): fingerprints, ids, counts.
     dedup_state = app.Table("dedup-state", partitions=settings.dedup_partitions)
-    stages = Stages.build(settings, dedup_state)
+    # A Table is a MutableMapping; faust's stubs just don't say it matches the SeenStore protocol.
+    stages = Stages.build(settings, cast(SeenStore, dedup_state))
     timeout = settings.record_timeout_seconds
 
     async def to_dlq(record: DeadLetter) -> None:
         await dlq.send(key=record.id.encode(), value=record)
 
-    def origin(event: EventT[Any, Any]) -> str:
+    def origin(event: EventT[Any]) -> str:
         message = event.message
         return f"{message.topic}/{message.partition}/{message.offset}"
 
@@ -90,12 +94,26 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
         async for event in stream.events():
             key, payload, ingested_at = event.key, event.value, utc_now_iso()
             try:
-                article = run_stage(ingest(payload, key, settings, ingested_at), "ingest", _blank(ingested_at),
-                                    timeout=timeout, metrics=metrics)
+                article = run_stage(
+                    ingest(payload, key, settings, ingested_at),
+                    "ingest",
+                    _blank(ingested_at),
+                    timeout=timeout,
+                    metrics=metrics,
+                )
                 metrics.articles_out.labels("ingest", "ok").inc()
             except RecordError as error:
-                await to_dlq(dead_letter(payload or b"", stage="ingest", error=error, key=key,
-                                         ingested_at=ingested_at, origin=origin(event), metrics=metrics))
+                await to_dlq(
+                    dead_letter(
+                        payload or b"",
+                        stage="ingest",
+                        error=error,
+                        key=key,
+                        ingested_at=ingested_at,
+                        origin=origin(event),
+                        metrics=metrics,
+                    )
+                )
                 continue
             try:
                 article = run_stage(stages.clean_and_fingerprint, "clean", article, timeout=timeout, metrics=metrics)
@@ -133,8 +151,7 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
             try:
                 article = run_stage(stages.language, "language", article, timeout=timeout, metrics=metrics)
             except RecordError as error:
-                await to_dlq(dead_letter(article, stage="language", error=error, origin=origin(event),
-                                         metrics=metrics))
+                await to_dlq(dead_letter(article, stage="language", error=error, origin=origin(event), metrics=metrics))
                 continue
             metrics.articles_out.labels("language", "ok").inc()
             await languaged.send(key=article.id.encode(), value=article.to_dict())
@@ -145,8 +162,7 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
             try:
                 article = run_stage(stages.entities, "entities", article, timeout=timeout, metrics=metrics)
             except RecordError as error:
-                await to_dlq(dead_letter(article, stage="entities", error=error, origin=origin(event),
-                                         metrics=metrics))
+                await to_dlq(dead_letter(article, stage="entities", error=error, origin=origin(event), metrics=metrics))
                 continue
             metrics.articles_out.labels("entities", "ok").inc()
             record = output_record(article)
@@ -192,21 +208,56 @@ def _blank(ingested_at: str) -> Article:
     return Article(id="", text="", ingested_at=ingested_at)
 
 
+class StallWatch:
+    """Notices a worker that has input waiting but makes no progress.
+
+    Faust consumers can stall after a broker restart or a rebalance (faust-streaming#175, #629):
+    alive, heartbeating, processing nothing. Exactly-once makes a restart safe, so a stalled worker
+    reports unhealthy and then exits, and its supervisor (compose, Kubernetes) starts it again.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._events = -1
+        self._since = time.monotonic()
+
+    def observe(self, events_total: int, lag: int) -> None:
+        if lag == 0 or events_total != self._events:
+            self._events = events_total
+            self._since = time.monotonic()
+
+    @property
+    def stalled_for(self) -> float:
+        return time.monotonic() - self._since
+
+    @property
+    def stalled(self) -> bool:
+        return self.timeout > 0 and self.stalled_for > self.timeout
+
+
 def _add_operational_endpoints(app: faust.App, settings: Settings, metrics: StageMetrics) -> None:
+    watch = StallWatch(settings.stall_timeout_seconds)
+
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:
+        if watch.stalled:
+            return web.json({"status": "stalled", "seconds": round(watch.stalled_for)}, status=503)
         return web.json({"status": "ok", "version": __version__})
 
-    @app.on_rebalance_complete.connect
-    async def count_rebalance(sender: Any, **kwargs: Any) -> None:
+    async def count_rebalance(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
         metrics.rebalances.inc()
+
+    app.on_rebalance_complete.connect(count_rebalance)  # type: ignore[arg-type]  # faust's stub is too narrow
 
     admin: list[AIOKafkaAdminClient] = []
 
-    @app.timer(interval=LAG_INTERVAL_SECONDS)
+    # Changelog and assignor topics are assigned too, but the group never commits offsets on them.
+    sources = {settings.topic_raw, settings.topic_cleaned, settings.topic_deduped, settings.topic_languaged}
+
+    @app.timer(interval=LAG_INTERVAL_SECONDS)  # type: ignore[untyped-decorator]
     async def report_lag() -> None:
-        """Lag of the partitions this worker owns: end offset minus the group's committed offset."""
-        assignment = app.consumer.assignment()
+        """Lag of the source partitions this worker owns: end offset minus the group's committed offset."""
+        assignment = {tp for tp in app.consumer.assignment() if tp.topic in sources}
         if not assignment:
             return
         try:
@@ -219,6 +270,7 @@ def _add_operational_endpoints(app: faust.App, settings: Settings, metrics: Stag
         except Exception as exc:  # lag is best effort; never take the worker down for it
             log.warning("could not read consumer lag: %s", exc)
             return
+        total_lag = 0
         for tp in assignment:
             end = end_offsets.get(tp)
             if end is None:
@@ -226,5 +278,17 @@ def _add_operational_endpoints(app: faust.App, settings: Settings, metrics: Stag
             done = committed.get(tp)
             position = done.offset if done is not None and done.offset >= 0 else 0
             labels = (tp.topic, str(tp.partition))
+            lag = max(0, end - position)
+            # A transaction's commit marker takes an offset of its own: lag 1 is caught up.
+            total_lag += lag if lag > 1 else 0
             metrics.end_offset.labels(*labels).set(end)
-            metrics.consumer_lag.labels(*labels).set(max(0, end - position))
+            metrics.consumer_lag.labels(*labels).set(lag)
+        watch.observe(app.monitor.events_total, total_lag)
+        if watch.stalled:
+            log.error(
+                "no progress for %.0f s with %d records waiting: exiting so the supervisor restarts us",
+                watch.stalled_for,
+                total_lag,
+            )
+            # Exactly-once makes this as safe as a crash; a clean shutdown could hang in the stall.
+            os._exit(70)

@@ -142,6 +142,45 @@ async def produce(topic: str, records: Iterable[tuple[bytes | None, bytes]]) -> 
         await producer.stop()
 
 
+async def produce_exactly_once(
+    topic: str,
+    chunks: Iterable[list[tuple[bytes | None, bytes]]],
+    transactional_id: str,
+    *,
+    pause: float = 0.0,
+    retry_for: float = 300.0,
+) -> int:
+    """Produce each chunk in one transaction, retrying a chunk whole when the broker goes away.
+
+    Aborted attempts are invisible to read_committed consumers (the worker under exactly-once),
+    so retries never duplicate input. Returns how many chunk attempts were retried.
+    """
+    from aiokafka.errors import KafkaError
+
+    retries = 0
+    for chunk in chunks:
+        deadline = time.monotonic() + retry_for
+        while True:
+            producer = AIOKafkaProducer(
+                bootstrap_servers=BOOTSTRAP, transactional_id=transactional_id, request_timeout_ms=15000
+            )
+            try:
+                await producer.start()
+                async with producer.transaction():
+                    for key, value in chunk:
+                        await producer.send(topic, value=value, key=key)
+                break
+            except (KafkaError, OSError):
+                retries += 1
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(2.0)
+            finally:
+                await producer.stop()
+        await asyncio.sleep(pause)
+    return retries
+
+
 async def read_committed(
     topics: list[str], *, until: Any = None, timeout: float = 90.0, settle: float = 0.0
 ) -> dict[str, list[dict[str, Any]]]:

@@ -44,11 +44,27 @@ def skeleton_run(tmp_path_factory: pytest.TempPathFactory, seed_bytes: bytes) ->
         )
         metrics = scrape(worker)
         example = subprocess.run(
-            [sys.executable, str(ROOT / "examples" / "consume_enriched.py"), "--topic", enriched,
-             "--idle-seconds", "5"], capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                str(ROOT / "examples" / "consume_enriched.py"),
+                "--topic",
+                enriched,
+                "--idle-seconds",
+                "5",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
-        return {"example": example, "outputs": outputs, "topics": topics, "metrics": metrics, "worker": worker,
-                "alive": worker.alive(), "log": worker.log_tail()}
+        return {
+            "example": example,
+            "outputs": outputs,
+            "topics": topics,
+            "metrics": metrics,
+            "worker": worker,
+            "alive": worker.alive(),
+            "log": worker.log_tail(),
+        }
     finally:
         worker.terminate()
 
@@ -124,8 +140,12 @@ def test_published_records_match_the_contract(skeleton_run: dict[str, Any]) -> N
     enriched, duplicates, dlq, clusters = skeleton_run["topics"]
     outputs = skeleton_run["outputs"]
     assert outputs[enriched] and outputs[duplicates] and outputs[dlq] and outputs[clusters]
-    for topic, schema in ((enriched, "enriched-record"), (duplicates, "enriched-record"),
-                          (dlq, "dead-letter"), (clusters, "cluster-update")):
+    for topic, schema in (
+        (enriched, "enriched-record"),
+        (duplicates, "enriched-record"),
+        (dlq, "dead-letter"),
+        (clusters, "cluster-update"),
+    ):
         for record in outputs[topic]:
             validate(record, schema)
     assert outputs[clusters][-1]["copies"] == 1 and outputs[clusters][-1]["original_id"] == "seed-1"

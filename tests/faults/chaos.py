@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from tests.e2e.harness import Namespace, Worker, produce, read_committed, run
+from tests.e2e.harness import Namespace, Worker, produce_exactly_once, read_committed, run
 
 ROOT = Path(__file__).resolve().parents[2]
 KAFKA_SCRIPT = ROOT / "deploy" / "kafka-local" / "kafka.sh"
@@ -36,8 +36,9 @@ class Corpus:
 
 def build_corpus(n: int, seed: int, copy_every: int = 10, malformed_every: int = 50) -> Corpus:
     rng = random.Random(seed)
-    vocabulary = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9)))
-                  for _ in range(4000)]
+    vocabulary = [
+        "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9))) for _ in range(4000)
+    ]
     records: list[tuple[bytes, bytes]] = []
     originals: dict[str, tuple[bytes, str]] = {}
     duplicates: dict[str, str] = {}
@@ -68,6 +69,7 @@ class ChaosReport:
     broker_restarts: int = 0
     rebalances_forced: int = 0
     worker_restarts: int = 0
+    producer_retries: int = 0
     seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
@@ -81,18 +83,73 @@ class ChaosReport:
         return not (self.missing or self.duplicated or self.wrong_verdicts or self.misrouted)
 
 
+class Supervisor:
+    """Keeps one worker running, as compose's restart policy or Kubernetes would: restarts it when it exits."""
+
+    def __init__(self, start_worker: Any, report: ChaosReport, started: float) -> None:
+        self._start_worker = start_worker
+        self._report = report
+        self._started = started
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self.worker = start_worker()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _note(self, event: str) -> None:
+        self._report.events.append(f"{time.monotonic() - self._started:.1f}s {event}")
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(1.0):
+            with self._lock:
+                if self.worker.alive():
+                    continue
+                self._note(f"worker exited ({self.worker.process.returncode}); restarting")
+                self._report.worker_restarts += 1
+                try:
+                    self.worker = self._start_worker()
+                except RuntimeError as exc:
+                    self._note(f"restart failed, will retry: {str(exc).splitlines()[0]}")
+
+    def kill(self) -> None:
+        with self._lock:
+            self.worker.kill()
+            self._note("kill -9 worker")
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(10)
+        with self._lock:
+            self.worker.terminate()
+
+
 def kafka(command: str) -> None:
     subprocess.run(["bash", str(KAFKA_SCRIPT), command], check=True, capture_output=True, timeout=300)
 
 
 def run_chaos(
-    workdir: Path, *, n: int, kills: int, broker_restart: bool, rebalances: int, seed: int,
-    partitions: int = 4, produce_seconds: float = 60.0, drain_timeout: float = 600.0,
+    workdir: Path,
+    *,
+    n: int,
+    kills: int,
+    broker_restart: bool,
+    rebalances: int,
+    seed: int,
+    partitions: int = 4,
+    produce_seconds: float = 60.0,
+    drain_timeout: float = 600.0,
 ) -> ChaosReport:
     rng = random.Random(seed)
     corpus = build_corpus(n, seed)
     namespace = Namespace(partitions=partitions)
-    env = namespace.env(workdir, NEWSFLOW_PROCESSING_GUARANTEE="exactly_once", NEWSFLOW_LOG_LEVEL="warning")
+    env = namespace.env(
+        workdir,
+        NEWSFLOW_PROCESSING_GUARANTEE="exactly_once",
+        NEWSFLOW_LOG_LEVEL="warning",
+        NEWSFLOW_STALL_TIMEOUT_SECONDS="30",
+    )
     report = ChaosReport(n=n)
     started = time.monotonic()
     log = workdir / "workers.log"
@@ -100,19 +157,23 @@ def run_chaos(
     def new_worker(name: str) -> Worker:
         return Worker.start({**env, "NEWSFLOW_DATA_DIR": str(workdir / f"state-{name}")}, log, ready_timeout=180)
 
-    primary = new_worker("a")
+    supervisor = Supervisor(lambda: new_worker("a"), report, started)
+    supervisor.start()
     producer_error: list[BaseException] = []
+    # Chunks in input order, so a copy is always produced after its original (same key, same partition).
+    step = max(1, n // 20)
+    chunks = [corpus.records[i : i + step] for i in range(0, n, step)]
 
     def producer() -> None:
         try:
-            for chunk in chunks:
-                run(produce(namespace.topic("raw"), chunk))
-                time.sleep(produce_seconds / len(chunks))
-        except BaseException as exc:  # surfaced in the report below
+            report.producer_retries = run(
+                produce_exactly_once(
+                    namespace.topic("raw"), chunks, f"chaos-{namespace.tag}", pause=produce_seconds / len(chunks)
+                )
+            )
+        except BaseException as exc:  # surfaced below
             producer_error.append(exc)
 
-    # Interleave the chunks but keep each key's records in order: a copy after its original.
-    chunks = [corpus.records[i : i + max(1, n // 20)] for i in range(0, n, max(1, n // 20))]
     feeder = threading.Thread(target=producer, daemon=True)
     feeder.start()
 
@@ -122,39 +183,32 @@ def run_chaos(
     for fault in faults:
         time.sleep(gap * rng.uniform(0.5, 1.5))
         if fault == "kill":
-            primary.kill()
+            supervisor.kill()
             report.kills += 1
-            report.events.append(f"{time.monotonic() - started:.1f}s kill -9 worker")
-            primary = new_worker("a")
-            report.worker_restarts += 1
         elif fault == "broker":
+            report.events.append(f"{time.monotonic() - started:.1f}s broker restart")
             kafka("restart")
             report.broker_restarts += 1
-            report.events.append(f"{time.monotonic() - started:.1f}s broker restarted")
         else:
             second = new_worker("b")
+            report.events.append(f"{time.monotonic() - started:.1f}s second worker joined")
             time.sleep(rng.uniform(3, 8))
             second.terminate()
             report.rebalances_forced += 1
-            report.events.append(f"{time.monotonic() - started:.1f}s second worker joined and left")
-        if not primary.alive():  # a worker that died on its own is restarted, and counted
-            report.events.append(f"{time.monotonic() - started:.1f}s worker had exited; restarting")
-            primary = new_worker("a")
-            report.worker_restarts += 1
+            report.events.append(f"{time.monotonic() - started:.1f}s second worker left")
     feeder.join()
     if producer_error:
+        supervisor.stop()
         raise RuntimeError(f"producer failed: {producer_error[0]!r}")
 
     topics = [namespace.topic(name) for name in ("enriched", "duplicates", "dlq")]
     expected = {topics[0]: len(corpus.originals), topics[1]: len(corpus.duplicates), topics[2]: len(corpus.malformed)}
 
     def drained(records: dict[str, list[dict[str, Any]]]) -> bool:
-        if not primary.alive():
-            return False
         return all(len({r["id"] for r in records[t]}) >= count for t, count in expected.items())
 
     outputs = run(read_committed(topics, until=drained, timeout=drain_timeout, settle=5.0))
-    primary.terminate()
+    supervisor.stop()
     report.seconds = time.monotonic() - started
     report.counts = {topic.split(".", 1)[1]: len(records) for topic, records in outputs.items()}
 
@@ -164,8 +218,9 @@ def run_chaos(
     report.duplicated = sorted(article_id for article_id, count in seen.items() if count > 1)
     where = {record["id"]: topic for topic, records in outputs.items() for record in records}
     for article_id in expected_ids & set(where):
-        want = (topics[0] if article_id in corpus.originals
-                else topics[1] if article_id in corpus.duplicates else topics[2])
+        want = (
+            topics[0] if article_id in corpus.originals else topics[1] if article_id in corpus.duplicates else topics[2]
+        )
         if where[article_id] != want:
             report.misrouted.append(article_id)
     for record in outputs[topics[1]]:

@@ -15,8 +15,16 @@ pytestmark = pytest.mark.e2e
 def test_every_input_accounted_for_exactly_once_under_faults(tmp_path: Path) -> None:
     if not broker_reachable():
         pytest.fail("fault tests need the local broker (scripts/test starts it)")
-    report = run_chaos(tmp_path, n=2000, kills=3, broker_restart=True, rebalances=1, seed=20261127,
-                       produce_seconds=45.0, drain_timeout=420.0)
+    report = run_chaos(
+        tmp_path,
+        n=2000,
+        kills=3,
+        broker_restart=True,
+        rebalances=1,
+        seed=20261127,
+        produce_seconds=45.0,
+        drain_timeout=420.0,
+    )
     print(report)
     assert report.kills == 3 and report.broker_restarts == 1 and report.rebalances_forced == 1
     assert report.missing == [], f"lost {len(report.missing)}: {report.missing[:10]} {report.events}"

@@ -1,0 +1,93 @@
+"""Whole-chain cost per article, in-process (what one worker core can do before Kafka overheads).
+
+    python benchmarks/pipeline.py --n 1000
+
+Reads ../shared/data/news/bbc_news.jsonl in place and builds ~5 KB articles (seeded). Prints the
+median time per stage from the same histograms the worker exports, the end-to-end median per
+article, and the ratio against a baseline measured in the same run: decoding and re-encoding the
+same payload with orjson (the floor any JSON stream processor pays).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import random
+import statistics
+import time
+from pathlib import Path
+
+import orjson
+from prometheus_client import CollectorRegistry
+
+from newsflow.config import Settings
+from newsflow.metrics import StageMetrics
+from newsflow.pipeline import Pipeline
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "news" / "bbc_news.jsonl"
+
+
+def articles(n: int, seed: int) -> list[bytes]:
+    rows = [orjson.loads(line) for line in DATA.read_bytes().splitlines() if line.strip()]
+    rng = random.Random(seed)
+    out = []
+    for index in range(n):
+        row = rng.choice(rows)
+        text = row["text"]
+        while len(text.encode()) < 5000:
+            text += "\n\n" + rng.choice(rows)["text"]
+        text = text.encode()[:5000].decode("utf-8", "ignore")
+        out.append(orjson.dumps({"id": f"b{index}", "title": row["title"], "text": text}))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=20261127)
+    args = parser.parse_args()
+    print(f"seed={args.seed} n={args.n} python={platform.python_version()} machine={platform.machine()}")
+    payloads = articles(args.n, args.seed)
+    registry = CollectorRegistry()
+    metrics = StageMetrics.create(registry)
+    pipeline = Pipeline(Settings(store="memory://"), metrics=metrics)
+    pipeline.process(payloads[0], key=b"warm-up")  # model loading is start-up, not per-article cost
+
+    baseline = []
+    for payload in payloads:
+        started = time.perf_counter()
+        orjson.dumps(orjson.loads(payload))
+        baseline.append(time.perf_counter() - started)
+
+    totals = []
+    kinds: dict[str, int] = {}
+    for payload in payloads:
+        started = time.perf_counter()
+        result = pipeline.process(payload)
+        totals.append(time.perf_counter() - started)
+        kinds[result.kind] = kinds.get(result.kind, 0) + 1
+
+    print(f"outcomes: {kinds}")
+    print("stage medians (from newsflow_stage_duration_seconds, bucket upper bounds):")
+    for stage in ("ingest", "clean", "dedup", "language", "entities"):
+        buckets = [
+            (s.labels["le"], s.value)
+            for s in registry.collect()
+            for s in s.samples
+            if s.name == "newsflow_stage_duration_seconds_bucket" and s.labels.get("stage") == stage
+        ]
+        count = buckets[-1][1] if buckets else 0
+        median_bound = next((le for le, value in buckets if value >= count / 2), "n/a")
+        print(f"  {stage:9s} n={int(count):5d}  median <= {median_bound} s")
+    median_total = statistics.median(totals)
+    median_base = statistics.median(baseline)
+    print(
+        f"whole chain: median {median_total * 1e3:.3f} ms/article, p95 "
+        f"{statistics.quantiles(totals, n=20)[-1] * 1e3:.3f} ms -> {1 / median_total:.0f} articles/s/core"
+    )
+    print(f"baseline (orjson decode+encode): median {median_base * 1e6:.1f} us/article")
+    print(f"ratio whole chain / baseline: {median_total / median_base:.0f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""Issue #8: consumption survives rebalances and SIGTERM, on the real broker."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from tests.e2e.harness import BOOTSTRAP, Namespace, Worker, produce, read_committed, run
+
+pytestmark = pytest.mark.e2e
+
+
+def articles(prefix: str, count: int) -> list[tuple[bytes, bytes]]:
+    return [
+        (
+            f"{prefix}-{i}".encode(),
+            orjson.dumps(
+                {
+                    "id": f"{prefix}-{i}",
+                    "title": f"Titolo {prefix} {i}",
+                    "text": f"Articolo numero {i} della serie {prefix}. " * 8 + f"Codice {prefix}{i * 7919}.",
+                }
+            ),
+        )
+        for i in range(count)
+    ]
+
+
+async def group_lag(group: str, topics: list[str]) -> int:
+    """End offset minus committed offset, summed over every partition of ``topics``."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, isolation_level="read_committed")
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+        partitions = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
+        if not partitions:
+            await consumer.topics()
+            partitions = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
+        ends = await consumer.end_offsets(partitions)
+        return sum(max(0, ends[tp] - (committed[tp].offset if tp in committed else 0)) for tp in partitions)
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+def wait_for_zero_lag(group: str, topics: list[str], timeout: float = 120.0) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        # Transaction markers take one offset each; lag of 0 or 1 per partition means "caught up".
+        if run(group_lag(group, topics)) == 0:
+            return time.monotonic() - started
+        time.sleep(1.0)
+    raise AssertionError(f"lag of {group} on {topics} did not return to 0 in {timeout} s")
+
+
+def test_keeps_consuming_through_ten_rebalances(tmp_path: Path) -> None:
+    namespace = Namespace(partitions=4)
+    env = namespace.env(tmp_path)
+    group = env["NEWSFLOW_APP_ID"]
+    log = tmp_path / "workers.log"
+    first = Worker.start({**env, "NEWSFLOW_DATA_DIR": str(tmp_path / "a")}, log)
+    enriched = namespace.topic("enriched")
+    produced = 0
+    catch_up_seconds = []
+    try:
+        for cycle in range(5):  # each cycle: a worker joins (rebalance), then leaves (rebalance)
+            second = Worker.start({**env, "NEWSFLOW_DATA_DIR": str(tmp_path / f"b{cycle}")}, log)
+            batch = articles(f"join{cycle}", 10)
+            run(produce(namespace.topic("raw"), batch))
+            produced += len(batch)
+            catch_up_seconds.append(wait_for_zero_lag(group, [namespace.topic("raw")]))
+            assert second.terminate() == 0, second.log_tail()
+            batch = articles(f"leave{cycle}", 10)
+            run(produce(namespace.topic("raw"), batch))
+            produced += len(batch)
+            catch_up_seconds.append(wait_for_zero_lag(group, [namespace.topic("raw")]))
+            assert first.alive(), first.log_tail()
+        outputs = run(read_committed([enriched], until=lambda r: len(r[enriched]) >= produced, timeout=120))
+        ids = [record["id"] for record in outputs[enriched]]
+        assert len(ids) == len(set(ids)) == produced
+        print(f"catch-up after each of 10 rebalances (s): {[round(s, 1) for s in catch_up_seconds]}")
+    finally:
+        first.terminate()
+
+
+def test_sigterm_stops_cleanly_and_a_restart_loses_nothing(tmp_path: Path) -> None:
+    namespace = Namespace(partitions=2)
+    env = namespace.env(tmp_path)
+    log = tmp_path / "worker.log"
+    worker = Worker.start(env, log)
+    batch = articles("term", 150)
+    enriched = namespace.topic("enriched")
+    run(produce(namespace.topic("raw"), batch))
+    run(read_committed([enriched], until=lambda r: len(r[enriched]) >= 20, timeout=120))
+    started = time.monotonic()
+    code = worker.terminate(timeout=60)
+    assert code == 0, worker.log_tail()
+    assert time.monotonic() - started < 60
+    worker = Worker.start(env, log)
+    try:
+        outputs = run(read_committed([enriched], until=lambda r: len(r[enriched]) >= 150, timeout=180, settle=3))
+    finally:
+        worker.terminate()
+    ids = [record["id"] for record in outputs[enriched]]
+    assert sorted(ids) == sorted(key.decode() for key, _ in batch), "lost or duplicated across SIGTERM + restart"
+
+
+def test_lag_helper_sees_unconsumed_records(tmp_path: Path) -> None:
+    namespace = Namespace(partitions=1)
+    run(produce(namespace.topic("raw"), articles("idle", 3)))
+    assert asyncio.run(group_lag(f"newsflow-{namespace.tag}", [namespace.topic("raw")])) == 3
