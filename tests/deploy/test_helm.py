@@ -187,7 +187,7 @@ def test_worker_pod_spec(docs_name: str, request: pytest.FixtureRequest) -> None
     port_names = {port["name"]: port["containerPort"] for port in container["ports"]}
     for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
         get = container[probe]["httpGet"]
-        assert get["path"] == "/metrics"
+        assert get["path"] == "/healthz"
         assert get["port"] in port_names
 
     # Every writable path is a volume, since the root filesystem is read-only.

@@ -134,18 +134,28 @@ def make_tls_files(directory: Path) -> TlsFiles:
     return TlsFiles(ca_cert=directory / "ca.pem", broker_keystore=keystore)
 
 
-def server_properties(tls: TlsFiles) -> str:
-    """Lines for KAFKA_EXTRA_CONFIG: they override kafka.sh's listeners and add TLS + SCRAM."""
+def server_properties(tls: TlsFiles, plain_user: tuple[str, str] | None = None) -> str:
+    """Lines for KAFKA_EXTRA_CONFIG: they override kafka.sh's listeners and add TLS + SCRAM (and PLAIN for
+    ``plain_user``, a (name, password) pair kept in the JAAS line)."""
+    mechanisms = MECHANISM
+    plain: list[str] = []
+    if plain_user is not None:
+        mechanisms += ",PLAIN"
+        plain = [
+            "listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain."
+            f'PlainLoginModule required user_{plain_user[0]}="{plain_user[1]}";'
+        ]
     return "\n".join(
         [
             f"listeners=PLAINTEXT://{HOST}:{ADMIN_PORT},SASL_SSL://{HOST}:{SASL_SSL_PORT},"
             f"CONTROLLER://{HOST}:{CONTROLLER_PORT}",
             f"advertised.listeners=PLAINTEXT://{HOST}:{ADMIN_PORT},SASL_SSL://{HOST}:{SASL_SSL_PORT}",
             "inter.broker.listener.name=PLAINTEXT",
-            f"listener.name.sasl_ssl.sasl.enabled.mechanisms={MECHANISM}",
-            f"sasl.enabled.mechanisms={MECHANISM}",
+            f"listener.name.sasl_ssl.sasl.enabled.mechanisms={mechanisms}",
+            f"sasl.enabled.mechanisms={mechanisms}",
             "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config="
             "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+            *plain,
             # A PEM file (key + chain) is read directly since Kafka 2.7 (KIP-651); no PKCS12 or keytool.
             "listener.name.sasl_ssl.ssl.keystore.type=PEM",
             f"listener.name.sasl_ssl.ssl.keystore.location={tls.broker_keystore}",
@@ -164,12 +174,16 @@ class SecureBroker:
     root: Path
     username: str
     password: str
+    # Also accept SASL/PLAIN with the same name and password (for the debug-logging leak check).
+    enable_plain: bool = False
 
     def __post_init__(self) -> None:
         self.data_dir = self.root / "kafka-data"
         self.tls = make_tls_files(self.root / "tls")
         self.extra_config = self.root / "secure-broker.properties"
-        self.extra_config.write_text(server_properties(self.tls))
+        plain_user = (self.username, self.password) if self.enable_plain else None
+        self.extra_config.write_text(server_properties(self.tls, plain_user))
+        self.extra_config.chmod(0o600)
 
     @property
     def bootstrap(self) -> str:
@@ -275,6 +289,7 @@ class SecureBroker:
         protocol: str = "SASL_SSL",
         password: str | None = None,
         trust_test_ca: bool = True,
+        mechanism: str = MECHANISM,
     ) -> dict[str, str]:
         """newsflow's environment for this broker. Every security variable is set (empty = unset), so none
         leaks in from the caller's environment."""
@@ -283,7 +298,7 @@ class SecureBroker:
         env.update(
             KAFKA_BOOTSTRAP=self.bootstrap,
             NEWSFLOW_KAFKA_SECURITY_PROTOCOL=protocol,
-            NEWSFLOW_KAFKA_SASL_MECHANISM=MECHANISM if sasl else "",
+            NEWSFLOW_KAFKA_SASL_MECHANISM=mechanism if sasl else "",
             NEWSFLOW_KAFKA_SASL_USERNAME=self.username if sasl else "",
             NEWSFLOW_KAFKA_SASL_PASSWORD=(self.password if password is None else password) if sasl else "",
             NEWSFLOW_KAFKA_SSL_CAFILE=str(self.tls.ca_cert) if trust_test_ca else "",
