@@ -53,10 +53,18 @@ def worker() -> None:
 
     import faust
 
+    from newsflow.eos import discard_state_after_crash, mark_clean_shutdown
     from newsflow.topology import create_app
 
     faust_app = create_app(settings)
-    faust.Worker(faust_app, loglevel=settings.log_level).execute_from_commandline()
+    if discard_state_after_crash(faust_app):
+        typer.echo("newsflow: last run did not stop cleanly: rebuilding table state from the changelog", err=True)
+    try:
+        faust.Worker(faust_app, loglevel=settings.log_level).execute_from_commandline()
+    except SystemExit as exit_:
+        if exit_.code in (0, None):
+            mark_clean_shutdown(faust_app)
+        raise
 
 
 @topics_app.command("create")

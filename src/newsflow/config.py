@@ -50,6 +50,7 @@ class Settings:
     dedup_window_seconds: float = 7 * 24 * 3600.0
     dedup_threshold: float = 0.5
     language_min_confidence: float = 0.5
+    language_short_text: str = "accurate"
     ner_models: str = ""
     log_level: str = "info"
     kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
@@ -87,6 +88,7 @@ class Settings:
 
     def validate(self) -> None:
         allowed = {
+            "language_short_text": ("accurate", "fast", "off"),
             "processing_guarantee": get_args(ProcessingGuarantee),
             "kafka_security_protocol": get_args(SecurityProtocol),
         }

@@ -19,6 +19,8 @@ behaviour.
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -63,3 +65,33 @@ class App(faust.App):
 
     def _new_transport(self) -> Any:
         return SourcePartitionTransport(self.conf.broker_consumer, self)
+
+
+CLEAN_SHUTDOWN_MARKER = ".clean-shutdown"
+
+
+def discard_state_after_crash(app: faust.App) -> bool:
+    """Delete local table state unless the last run shut down cleanly. Returns whether it did.
+
+    RocksDB applies table writes at once, but under exactly-once their changelog records
+    belong to a Kafka transaction. After a kill -9 the transaction is aborted while RocksDB
+    keeps the writes: a re-processed article would then meet its own fingerprint and be
+    called a duplicate of itself. Kafka Streams wipes task state after an unclean shutdown
+    for the same reason; the table is then rebuilt from the changelog, which the worker
+    reads with read_committed.
+    """
+    appdir = Path(app.conf.appdir)
+    tabledir = Path(app.conf.tabledir)
+    marker = appdir / CLEAN_SHUTDOWN_MARKER
+    discard = app.in_transaction and tabledir.exists() and not marker.exists()
+    if discard:
+        shutil.rmtree(tabledir)
+    marker.unlink(missing_ok=True)
+    return discard
+
+
+def mark_clean_shutdown(app: faust.App) -> None:
+    """Called after the worker stopped on its own terms: its local state matches what was committed."""
+    appdir = Path(app.conf.appdir)
+    appdir.mkdir(parents=True, exist_ok=True)
+    (appdir / CLEAN_SHUTDOWN_MARKER).touch()

@@ -56,9 +56,18 @@ class Stages:
                 max_html_bytes=settings.max_article_bytes * RAW_PAYLOAD_FACTOR,
             ),
             dedup=make_deduper(settings, store),
-            language=LanguageTagger(min_confidence=settings.language_min_confidence),
+            language=LanguageTagger(
+                min_confidence=settings.language_min_confidence,
+                short_text=settings.language_short_text,  # type: ignore[arg-type]  # validated in Settings
+            ),
             entities=EntityExtractor(ner_models=settings.ner_models),
         )
+
+    def load(self) -> Stages:
+        """Load every model now, so no record pays for it (and none hits the record timeout)."""
+        self.language.load()
+        self.entities.warm_up()
+        return self
 
     def clean_and_fingerprint(self, article: Article) -> Article:
         """Clean, then fingerprint: both are per-article and run on every raw partition in parallel."""
@@ -227,7 +236,7 @@ class Pipeline:
     ) -> None:
         self.settings = settings
         self.metrics = metrics
-        self.stages = Stages.build(settings, {} if store is None else store)
+        self.stages = Stages.build(settings, {} if store is None else store).load()
 
     def process(self, payload: bytes, key: bytes | None = None, *, json_only: bool = False) -> Result:
         timeout = self.settings.record_timeout_seconds

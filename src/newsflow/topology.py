@@ -81,7 +81,7 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
     # every dedup partition a worker owns, so each partition's Deduper gets its own key prefix.
     # A Table is a MutableMapping; faust's stubs just don't say it matches the SeenStore protocol.
     dedup_state = cast(SeenStore, app.Table("dedup-state", partitions=settings.dedup_partitions))
-    stages = Stages.build(settings, PrefixedStore(dedup_state, "p0/"))
+    stages = Stages.build(settings, PrefixedStore(dedup_state, "p0/")).load()
     dedupers = {0: stages.dedup}
 
     def deduper_for(partition: int) -> Deduper:

@@ -58,6 +58,9 @@ class Namespace:
                 "NEWSFLOW_DATA_DIR": str(tmp_path / f"data-{self.tag}"),
                 "NEWSFLOW_WEB_HOST": "127.0.0.1",
                 "NEWSFLOW_LOG_LEVEL": "warning",
+                # lingua's accurate mode costs ~20 s of CPU per worker start; tests that restart workers
+                # many times use the fast mode. The walking-skeleton test runs the production default.
+                "NEWSFLOW_LANGUAGE_SHORT_TEXT": "fast",
             }
         )
         for name in TOPIC_FIELDS:

@@ -160,7 +160,7 @@ def server_properties(tls: TlsFiles, plain_user: tuple[str, str] | None = None) 
             "listener.name.sasl_ssl.ssl.keystore.type=PEM",
             f"listener.name.sasl_ssl.ssl.keystore.location={tls.broker_keystore}",
             "listener.name.sasl_ssl.ssl.client.auth=none",
-            # A record must not be lost to a topic the worker did not create on purpose.
+            # As on a managed cluster: every topic must come from `newsflow topics create` or the worker.
             "auto.create.topics.enable=false",
             "",
         ]

@@ -24,7 +24,8 @@ def by_id(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 def skeleton_run(tmp_path_factory: pytest.TempPathFactory, seed_bytes: bytes) -> dict[str, Any]:
     tmp_path = tmp_path_factory.mktemp("skeleton")
     namespace = Namespace(partitions=2)
-    worker = Worker.start(namespace.env(tmp_path), tmp_path / "worker.log")
+    env = namespace.env(tmp_path, NEWSFLOW_LANGUAGE_SHORT_TEXT="accurate")
+    worker = Worker.start(env, tmp_path / "worker.log", ready_timeout=240)
     topics = [namespace.topic(name) for name in ("enriched", "duplicates", "dlq", "clusters")]
     enriched, duplicates, dlq, clusters = topics
     try:

@@ -2,7 +2,7 @@
 
 Two halves, split so the expensive part scales out:
 
-* :func:`fingerprint` is pure and cheap-ish (~0.1 ms for 5 KB of text). It runs in the
+* :func:`fingerprint` is pure and cheap (~0.2 ms of CPU for 5 KB of text). It runs in the
   parallel clean agents and fills ``article.fingerprint``.
 * :class:`Deduper` only looks things up in a :class:`SeenStore` (a Faust table in
   production, a dict in tests) and decides ``original`` / ``exact_duplicate`` /

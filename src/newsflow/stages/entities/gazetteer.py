@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -35,6 +37,9 @@ DATA_FILE = "gazetteer.json.gz"
 _FOLD_TABLE = str.maketrans(
     {"’": "'", "‘": "'", "ʼ": "'", "`": "'", "\n": " ", "\t": " ", "\r": " ", "\xa0": " ", "\u2009": " ", "\u202f": " "}
 )
+
+# Characters outside Latin, Greek, Cyrillic and general punctuation.
+_OTHER_SCRIPT = re.compile(r"[\u0530-\u1fff\u2c00-\u2dff\u2e80-\uffff]")
 
 # Prior for the entity kinds that have no population figure, on the same
 # log10(population) scale as cities; see docs/entities.md "Disambiguation".
@@ -103,10 +108,19 @@ class Gazetteer:
         for form, indexes in self._exact.items():
             key = fold(form)
             values.setdefault(key, (len(key), [], {}))[2][form] = indexes
+        # Two automata: names in Latin/Greek/Cyrillic, and names in any other
+        # script. A text without other-script characters (most news here)
+        # only walks the first, which is ~3x faster than walking one automaton
+        # over all 130 k names (fewer distinct characters, smaller nodes).
+        other = ahocorasick.Automaton()
         for key, value in values.items():
-            automaton.add_word(key, value)
+            (other if _OTHER_SCRIPT.search(key) else automaton).add_word(key, value)
         automaton.make_automaton()
         self._automaton = automaton
+        self._other_automaton: ahocorasick.Automaton | None = None
+        if len(other):
+            other.make_automaton()
+            self._other_automaton = other
 
     def _entries(self, indexes: list[int]) -> tuple[GazEntry, ...]:
         entries = self.entries
@@ -135,7 +149,10 @@ class Gazetteer:
         folded = fold(text)
         n = len(text)
         found: list[tuple[int, int, list[int]]] = []
-        for end_idx, (length, entries, exact) in self._automaton.iter(folded):
+        hits = self._automaton.iter(folded)
+        if self._other_automaton is not None and _OTHER_SCRIPT.search(folded):
+            hits = itertools.chain(hits, self._other_automaton.iter(folded))
+        for end_idx, (length, entries, exact) in hits:
             start = end_idx - length + 1
             end = end_idx + 1
             if start > 0 and folded[start - 1].isalnum():

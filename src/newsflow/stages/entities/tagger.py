@@ -62,6 +62,27 @@ class ModelChecksumError(RuntimeError):
     """The model file does not match its recorded SHA-256 (corrupt or hand-edited)."""
 
 
+# Function words mapped to shared classes, so context learned from the
+# training languages carries over to languages with no training data
+# ("a Mosca" looks like "em Lisboa" / "in Berlin"). Several words are
+# ambiguous across languages; the first class listed wins. This is part of
+# the model's feature definition: changing it requires retraining.
+_CLASS_WORDS: Final = (
+    ("loc", "in en em à a ad al allo alla nach в во w we at im nel nella nello negli nelle nei dans au aux ins zu"),
+    ("from", "from aus dal dalla dallo dai desde из od vom bei presso near verso hacia para"),
+    ("of", "of di del della dello dei degli delle de du des von do dos da das van в z ze"),
+    ("det", "the il lo la i gli le el los las o os as der die den dem ein eine un una uno une an het l' il"),
+    ("and", "and e ed y et und и oraz"),
+    (
+        "title",
+        "mr mrs ms dr sir lord president presidente président präsident signor signora sig sr sra señor "
+        "señora don herr frau monsieur madame mme pan pani господин minister ministro ministre king re rey "
+        "roi papa pope san santo santa saint st general generale général cardinal premier premier-ministre",
+    ),
+)
+WORD_CLASS: Final = {w: c for c, words in reversed(_CLASS_WORDS) for w in words.split()}
+
+
 def _shape(word: str) -> str:
     out = []
     prev = ""
@@ -79,7 +100,7 @@ def _shape(word: str) -> str:
 
 
 def _short_shape(shape: str) -> str:
-    out = []
+    out: list[str] = []
     for c in shape:
         if not out or out[-1] != c:
             out.append(c)
@@ -100,8 +121,19 @@ def _script(word: str) -> str:
     return "none"
 
 
-def word_features(word: str) -> list[list[str]]:
-    """Feature strings of ``word`` for each window slot (see ``SLOT_*``)."""
+def lang_group(lang: str) -> str:
+    """Feature group of a language: German capitalises every noun, so its
+    capitalisation features are kept apart; every other language (including
+    ones never seen in training) shares the common ones."""
+    return "de" if lang[:2].lower() in ("de", "lb") else ""
+
+
+def word_features(word: str, group: str = "") -> list[list[str]]:
+    """Feature strings of ``word`` for each window slot (see ``SLOT_*``).
+
+    With ``group`` set, capitalisation features are added again prefixed by
+    the group, so the shared copies learn what capitals mean outside German.
+    """
     if word == BOS:
         return [["-2BOS"], ["-1BOS"], [], [], [], []]
     if word == EOS:
@@ -126,16 +158,23 @@ def word_features(word: str) -> list[list[str]]:
         cur.append("W=" + word)
     if "-" in word:
         cur.append("hyph|" + short)
+    cls = WORD_CLASS.get(low, "")
+    if cls:
+        cur.append("c=" + cls)
     mid = [*cur, "m.ss=" + short, "m.s3=" + low[-3:]]
     init = [*cur, "i.ss=" + short, "i.w=" + low]
-    return [
-        ["-2w=" + low, "-2ss=" + short],
-        ["-1w=" + low, "-1ss=" + short, "-1s3=" + low[-3:]],
-        mid,
-        init,
-        ["+1w=" + low, "+1ss=" + short, "+1s3=" + low[-3:]],
-        ["+2w=" + low, "+2ss=" + short],
-    ]
+    m1 = ["-1w=" + low, "-1ss=" + short, "-1s3=" + low[-3:], "-1c=" + (cls or short)]
+    p1 = ["+1w=" + low, "+1ss=" + short, "+1s3=" + low[-3:], "+1c=" + (cls or short)]
+    m2 = ["-2w=" + low, "-2ss=" + short]
+    if cls:
+        m2.append("-2c=" + cls)
+    if group:
+        g = group + "|"
+        mid += [g + "m.ss=" + short, g + "sh=" + shape, g + "s3=" + low[-3:]]
+        init += [g + "i.ss=" + short, g + "sh=" + shape]
+        m1.append(g + "-1ss=" + short)
+        p1.append(g + "+1ss=" + short)
+    return [m2, m1, mid, init, p1, ["+2w=" + low, "+2ss=" + short]]
 
 
 def hash_feature(feature: str) -> int:
@@ -143,13 +182,25 @@ def hash_feature(feature: str) -> int:
     return zlib.crc32(feature.encode("utf-8", "surrogatepass"))
 
 
-def word_feature_hashes(word: str) -> list[list[int]]:
+def word_feature_hashes(word: str, group: str = "") -> list[list[int]]:
     """``word_features`` hashed: what training and prediction both use."""
-    return [[hash_feature(f) for f in slot] for slot in word_features(word)]
+    return [[hash_feature(f) for f in slot] for slot in word_features(word, group)]
 
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+class _Memo:
+    """Per-word score vectors of one feature group, bounded in size."""
+
+    __slots__ = ("group", "index", "pinned", "vectors")
+
+    def __init__(self, group: str) -> None:
+        self.group = group
+        self.index: dict[str, int] = {}
+        self.vectors = np.zeros((1024, N_SLOTS, N_TAGS), np.float32)
+        self.pinned = 0
 
 
 class PerceptronTagger:
@@ -164,7 +215,7 @@ class PerceptronTagger:
         keys: npt.NDArray[np.uint32],
         weights: FloatArray,
         intercept: FloatArray,
-        warm_words: Sequence[str] = (),
+        threshold: float = 0.0,
     ) -> None:
         if weights.shape != (len(keys), N_TAGS) or intercept.shape != (N_TAGS,):
             raise ValueError("model arrays have inconsistent shapes")
@@ -172,14 +223,8 @@ class PerceptronTagger:
         # One extra zero row: features unknown to the model gather it.
         self._weights = np.vstack([weights.astype(np.float32), np.zeros((1, N_TAGS), np.float32)])
         self._intercept = intercept.astype(np.float32)
-        self._index: dict[str, int] = {}
-        self._vectors = np.zeros((1024, N_SLOTS, N_TAGS), np.float32)
-        # Fixed ids: padding and sentence-end punctuation come first so tag()
-        # can find sentence ends with a range check on ids.
-        self._add_words([BOS, EOS, *SENTENCE_END])
-        self._pinned = len(self._index)
-        self._add_words([w for w in dict.fromkeys(warm_words) if w not in self._index])
-        self._pinned = len(self._index)
+        self._threshold = float(threshold)
+        self._memos: dict[str, _Memo] = {}
 
     @classmethod
     def load(cls, path: Path | None = None) -> PerceptronTagger:
@@ -202,71 +247,83 @@ class PerceptronTagger:
             keys = npz["keys"].astype(np.uint32)
             weights = npz["weights"].astype(np.float32) * np.float32(npz["scale"])
             intercept = npz["intercept"].astype(np.float32)
-            warm = [str(w) for w in npz["warm_words"]]
-        return cls(keys, weights, intercept, warm)
+            threshold = float(npz["threshold"]) if "threshold" in npz else 0.0
+        return cls(keys, weights, intercept, threshold)
 
     # -- per-word score vectors -------------------------------------------------
 
-    def _word_vectors(self, words: Sequence[str]) -> FloatArray:
+    def _memo(self, group: str) -> _Memo:
+        memo = self._memos.get(group)
+        if memo is None:
+            memo = _Memo(group)
+            # Fixed ids: padding and sentence-end punctuation come first so
+            # scores() can find sentence ends with a range check on ids.
+            self._add_words(memo, [BOS, EOS, *SENTENCE_END])
+            memo.pinned = len(memo.index)
+            self._memos[group] = memo
+        return memo
+
+    def _word_vectors(self, words: Sequence[str], group: str) -> FloatArray:
         """Score contributions of each word in each slot: shape (len(words), N_SLOTS, N_TAGS)."""
         hashes: list[int] = []
         counts: list[int] = []
         for word in words:
-            for slot in word_feature_hashes(word):
+            for slot in word_feature_hashes(word, group):
                 hashes.extend(slot)
                 counts.append(len(slot))
-        out = np.zeros((len(words) * N_SLOTS, N_TAGS), np.float32)
-        if hashes:
-            h = np.fromiter(hashes, np.uint32, len(hashes))
-            idx = np.searchsorted(self._keys, h)
-            idx[idx >= len(self._keys)] = len(self._keys)
-            known = idx < len(self._keys)
-            known[known] = self._keys[idx[known]] == h[known]
-            idx[~known] = len(self._keys)
-            rows = self._weights[idx]
-            group = np.repeat(np.arange(len(counts)), counts)
-            np.add.at(out, group, rows)
+        n_keys = len(self._keys)
+        h = np.fromiter(hashes, np.uint32, len(hashes))
+        idx = np.minimum(np.searchsorted(self._keys, h), n_keys - 1) if n_keys else np.zeros(len(h), np.int64)
+        hit = self._keys[idx] == h if n_keys else np.zeros(len(h), bool)
+        idx = np.where(hit, idx, n_keys)
+        # Group sums via a cumulative sum: slots may have no features (BOS/EOS),
+        # which np.add.reduceat cannot express.
+        csum = np.zeros((len(h) + 1, N_TAGS), np.float64)
+        np.cumsum(self._weights[idx], axis=0, out=csum[1:])
+        ends = np.cumsum(np.fromiter(counts, np.int64, len(counts)))
+        starts = ends - np.fromiter(counts, np.int64, len(counts))
+        out = (csum[ends] - csum[starts]).astype(np.float32)
         return out.reshape(len(words), N_SLOTS, N_TAGS)
 
-    def _add_words(self, words: Sequence[str]) -> None:
+    def _add_words(self, memo: _Memo, words: Sequence[str]) -> None:
         if not words:
             return
-        n = len(self._index)
+        n = len(memo.index)
         if n + len(words) > _CACHE_LIMIT:
             # Bounded memory: forget everything but the pinned words.
-            for w in list(self._index)[self._pinned :]:
-                del self._index[w]
-            n = self._pinned
+            for w in list(memo.index)[memo.pinned :]:
+                del memo.index[w]
+            n = memo.pinned
             words = list(words)[: _CACHE_LIMIT - n]
         need = n + len(words)
-        if need > len(self._vectors):
-            grown = np.zeros((max(need, 2 * len(self._vectors)), N_SLOTS, N_TAGS), np.float32)
-            grown[:n] = self._vectors[:n]
-            self._vectors = grown
-        self._vectors[n:need] = self._word_vectors(words)
+        if need > len(memo.vectors):
+            grown = np.zeros((max(need, 2 * len(memo.vectors)), N_SLOTS, N_TAGS), np.float32)
+            grown[:n] = memo.vectors[:n]
+            memo.vectors = grown
+        memo.vectors[n:need] = self._word_vectors(words, memo.group)
         for i, w in enumerate(words, n):
-            self._index[w] = i
+            memo.index[w] = i
 
-    def _ids(self, words: list[str]) -> IntArray:
-        get = self._index.get
+    def _ids(self, memo: _Memo, words: list[str]) -> IntArray:
+        get = memo.index.get
         ids = [get(w, -1) for w in words]
         if -1 in ids:
-            self._add_words(list(dict.fromkeys(w for w, i in zip(words, ids, strict=True) if i == -1)))
+            self._add_words(memo, list(dict.fromkeys(w for w, i in zip(words, ids, strict=True) if i == -1)))
             ids = [get(w, -1) for w in words]
         arr = np.fromiter(ids, np.int64, len(ids))
         if (arr < 0).any():
-            # Only after a cache reset within one call; score those words afresh.
-            missing = np.flatnonzero(arr < 0)
-            self._add_words(list(dict.fromkeys(words[i] for i in missing)))
+            # Only after a memo reset within one call: score those words afresh.
+            self._add_words(memo, list(dict.fromkeys(words[i] for i in np.flatnonzero(arr < 0))))
             arr = np.fromiter((get(w, 0) for w in words), np.int64, len(words))
         return arr
 
     # -- tagging ------------------------------------------------------------------
 
-    def scores(self, words: list[str]) -> FloatArray:
-        """Tag scores (len(words), N_TAGS) for a token sequence."""
+    def scores(self, words: list[str], lang: str = "") -> FloatArray:
+        """Tag scores (len(words), N_TAGS) for a non-empty token sequence."""
         n = len(words)
-        ids = self._ids(words)
+        memo = self._memo(lang_group(lang))
+        ids = self._ids(memo, words)
         bos, eos = 0, 1
         is_end = (ids >= 2) & (ids < 2 + len(SENTENCE_END))
         first = np.empty(n, bool)
@@ -287,8 +344,8 @@ class PerceptronTagger:
         padded[ends + 1] = eos
         padded[ends + 2] = eos
         padded[pos] = ids
-        v = self._vectors
-        return (
+        v = memo.vectors
+        out: FloatArray = (
             v[padded[pos - 2], SLOT_M2]
             + v[padded[pos - 1], SLOT_M1]
             + v[ids, SLOT_CUR + first]
@@ -296,39 +353,41 @@ class PerceptronTagger:
             + v[padded[pos + 2], SLOT_P2]
             + self._intercept
         )
+        return out
 
     def tag(self, tokens: list[Token], lang: str) -> list[tuple[int, int, str]]:
         """Entity spans ``(start_char, end_char, type)`` over ``tokens``.
 
-        ``lang`` is accepted for the interface; the features are language-
-        neutral. Inputs beyond ``MAX_TOKENS`` tokens are tagged only up to that
+        ``lang`` only selects German capitalisation features; all other
+        languages share language-neutral features. Inputs beyond ``MAX_TOKENS`` tokens are tagged only up to that
         point.
         """
         if not tokens:
             return []
         tokens = tokens[:MAX_TOKENS]
-        return self._spans(tokens, self.scores([t.text for t in tokens]))
+        return self._spans(tokens, self.scores([t.text for t in tokens], lang), self._threshold)
 
     @staticmethod
-    def _spans(tokens: Sequence[Token], scores: FloatArray) -> list[tuple[int, int, str]]:
+    def _spans(tokens: Sequence[Token], scores: FloatArray, threshold: float = 0.0) -> list[tuple[int, int, str]]:
         """Runs of entity-tagged tokens, each typed by its summed per-type score.
 
         Independent per-token decisions often disagree inside one name
         ("Ferdinando/PER Vicentini/ORG"); a run of adjacent entity tokens is
         nearly always one name, so it becomes one span and the types vote.
-        A B- tag still splits a run when it changes the vote's winner.
         """
-        pred = scores.argmax(axis=1)
-        is_ent = pred > 0
+        # A token is inside a name when its best entity tag beats O by more
+        # than the model's tuned margin (recall/precision trade-off).
+        is_ent = scores[:, 1:].max(axis=1) - scores[:, 0] > threshold
         if not is_ent.any():
             return []
-        # Best of B-/I- per type, (n, 4).
-        type_scores = np.maximum(scores[:, 1::2], scores[:, 2::2])
         idx = np.flatnonzero(is_ent)
-        breaks = np.flatnonzero(np.diff(idx) != 1) + 1
-        spans: list[tuple[int, int, str]] = []
-        for run in np.split(idx, breaks):
-            lo, hi = int(run[0]), int(run[-1])
-            etype = ENTITY_TYPES[int(type_scores[lo : hi + 1].sum(axis=0).argmax())]
-            spans.append((tokens[lo].start, tokens[hi].end, etype))
-        return spans
+        # Runs of consecutive entity tokens; each run's type is the argmax of
+        # its summed best-of-B/I score per type.
+        run_start = np.flatnonzero(np.diff(idx, prepend=-2) != 1)
+        run_last = np.append(run_start[1:], len(idx)) - 1
+        type_scores = np.maximum(scores[idx, 1::2], scores[idx, 2::2])
+        run_type = np.add.reduceat(type_scores, run_start, axis=0).argmax(axis=1)
+        return [
+            (tokens[lo].start, tokens[hi].end, ENTITY_TYPES[t])
+            for lo, hi, t in zip(idx[run_start].tolist(), idx[run_last].tolist(), run_type.tolist(), strict=True)
+        ]

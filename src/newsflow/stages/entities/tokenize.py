@@ -33,7 +33,10 @@ _TOKEN_RE = re.compile(r"\w+(?:[-‐‑]\w+)*(?:[.,]\d+)*(?:['’](?=[^\W\d_]))?
 
 # Elided articles and prepositions (it, fr, ca) that keep their apostrophe.
 _ELISIONS = frozenset(
-    "l d dell dall nell sull all coll quell quest un c j m n s t qu lorsqu jusqu puisqu tutt nessun".split()
+    {
+        *("l", "d", "dell", "dall", "nell", "sull", "all", "coll", "quell", "quest", "un", "tutt", "nessun"),
+        *("c", "j", "m", "n", "s", "t", "qu", "lorsqu", "jusqu", "puisqu"),
+    }
 )
 
 # The generated __init__ of a frozen dataclass goes through object.__setattr__

@@ -6,29 +6,99 @@ German capitalises every noun, so many towns named like nouns collide.
 # Gazetteer names that are ordinary words here when capitalised.
 STOP_NAMES = frozenset(
     {
-        "au", "auch", "bau", "berg", "boden", "bon", "bor", "dabei", "dort", "eisen", "ende", "essen", "feld",
-        "gold", "hausen", "hof", "ihren", "keller", "kilo", "kirchen", "lage", "löwen", "mai", "male", "man",
-        "mann", "mark", "mission", "mitte", "mon", "mut", "name", "namen", "norden", "rest", "roman", "stein",
-        "tor", "tour", "von", "wald", "waren", "wetter", "zug"
+        "au",
+        "auch",
+        "bau",
+        "berg",
+        "boden",
+        "bon",
+        "bor",
+        "dabei",
+        "dort",
+        "eisen",
+        "ende",
+        "essen",
+        "feld",
+        "gold",
+        "hausen",
+        "hof",
+        "ihren",
+        "keller",
+        "kilo",
+        "kirchen",
+        "lage",
+        "löwen",
+        "mai",
+        "male",
+        "man",
+        "mann",
+        "mark",
+        "mission",
+        "mitte",
+        "mon",
+        "mut",
+        "name",
+        "namen",
+        "norden",
+        "rest",
+        "roman",
+        "stein",
+        "tor",
+        "tour",
+        "von",
+        "wald",
+        "waren",
+        "wetter",
+        "zug",
     }
 )
 # Next to a city/state name ("Washington"), these pick the state.
-STATE_CUES = frozenset(
-    {
-        "bundesstaat", "staat", "us-bundesstaat", "us-staat"
-    }
-)
+STATE_CUES = frozenset({"bundesstaat", "staat", "us-bundesstaat", "us-staat"})
 # Titles stripped from the front of a person mention.
 HONORIFICS = frozenset(
     {
-        "bundeskanzler", "bundeskanzlerin", "dr", "dr.", "frau", "herr", "kanzler", "kanzlerin", "minister",
-        "ministerin", "prof", "prof.", "präsident", "präsidentin"
+        "bundeskanzler",
+        "bundeskanzlerin",
+        "dr",
+        "dr.",
+        "frau",
+        "herr",
+        "kanzler",
+        "kanzlerin",
+        "minister",
+        "ministerin",
+        "prof",
+        "prof.",
+        "präsident",
+        "präsidentin",
     }
 )
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset(
     {
-        "am", "an", "auf", "das", "dem", "den", "der", "des", "die", "ein", "eine", "einem", "einen", "einer",
-        "für", "im", "in", "mit", "oder", "und", "von", "zu", "zum", "zur"
+        "am",
+        "an",
+        "auf",
+        "das",
+        "dem",
+        "den",
+        "der",
+        "des",
+        "die",
+        "ein",
+        "eine",
+        "einem",
+        "einen",
+        "einer",
+        "für",
+        "im",
+        "in",
+        "mit",
+        "oder",
+        "und",
+        "von",
+        "zu",
+        "zum",
+        "zur",
     }
 )

@@ -6,27 +6,51 @@ Hand-written (no permissively licensed Spanish NER set is available).
 # Gazetteer names that are ordinary words here when capitalised.
 STOP_NAMES = frozenset(
     {
-        "como", "esperanza", "este", "libertad", "mar", "marca", "nada", "ora", "para", "paz", "sierra", "sol",
-        "toda", "uma", "victoria", "vida"
+        "como",
+        "esperanza",
+        "este",
+        "libertad",
+        "mar",
+        "marca",
+        "nada",
+        "ora",
+        "para",
+        "paz",
+        "sierra",
+        "sol",
+        "toda",
+        "uma",
+        "victoria",
+        "vida",
     }
 )
 # Next to a city/state name ("Washington"), these pick the state.
-STATE_CUES = frozenset(
-    {
-        "estado"
-    }
-)
+STATE_CUES = frozenset({"estado"})
 # Titles stripped from the front of a person mention.
 HONORIFICS = frozenset(
-    {
-        "don", "doña", "ministra", "ministro", "presidenta", "presidente", "señor", "señora", "sr", "sr.", "sra",
-        "sra."
-    }
+    {"don", "doña", "ministra", "ministro", "presidenta", "presidente", "señor", "señora", "sr", "sr.", "sra", "sra."}
 )
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset(
     {
-        "al", "con", "de", "del", "el", "en", "esta", "este", "la", "las", "los", "o", "para", "por", "un", "una",
-        "unas", "unos", "y"
+        "al",
+        "con",
+        "de",
+        "del",
+        "el",
+        "en",
+        "esta",
+        "este",
+        "la",
+        "las",
+        "los",
+        "o",
+        "para",
+        "por",
+        "un",
+        "una",
+        "unas",
+        "unos",
+        "y",
     }
 )

@@ -3,27 +3,64 @@
 # Gazetteer names that are ordinary words here when capitalised.
 STOP_NAMES = frozenset(
     {
-        "bon", "cela", "celle", "central", "eu", "gare", "mie", "mon", "muscat", "paix", "para", "pari", "pen",
-        "police", "roman", "rugby", "seul", "sucre", "sur", "tango", "terme", "tour", "un", "union", "us", "vie",
-        "vin"
+        "bon",
+        "cela",
+        "celle",
+        "central",
+        "eu",
+        "gare",
+        "mie",
+        "mon",
+        "muscat",
+        "paix",
+        "para",
+        "pari",
+        "pen",
+        "police",
+        "roman",
+        "rugby",
+        "seul",
+        "sucre",
+        "sur",
+        "tango",
+        "terme",
+        "tour",
+        "un",
+        "union",
+        "us",
+        "vie",
+        "vin",
     }
 )
 # Next to a city/state name ("Washington"), these pick the state.
-STATE_CUES = frozenset(
-    {
-        "etat", "état"
-    }
-)
+STATE_CUES = frozenset({"etat", "état"})
 # Titles stripped from the front of a person mention.
 HONORIFICS = frozenset(
-    {
-        "docteur", "dr", "m.", "madame", "ministre", "mlle", "mme", "mme.", "monsieur", "président", "présidente"
-    }
+    {"docteur", "dr", "m.", "madame", "ministre", "mlle", "mme", "mme.", "monsieur", "président", "présidente"}
 )
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset(
     {
-        "au", "aux", "avec", "ce", "ces", "cette", "dans", "de", "des", "du", "en", "et", "la", "le", "les", "ou",
-        "par", "pour", "sur", "un", "une"
+        "au",
+        "aux",
+        "avec",
+        "ce",
+        "ces",
+        "cette",
+        "dans",
+        "de",
+        "des",
+        "du",
+        "en",
+        "et",
+        "la",
+        "le",
+        "les",
+        "ou",
+        "par",
+        "pour",
+        "sur",
+        "un",
+        "une",
     }
 )

@@ -1,26 +1,10 @@
 """Polish entity-extraction constants (folded). See ``lang/__init__.py``."""
 
 # Gazetteer names that are ordinary words here when capitalised.
-STOP_NAMES = frozenset(
-    {
-        "nowa", "pan", "pani"
-    }
-)
+STOP_NAMES = frozenset({"nowa", "pan", "pani"})
 # Next to a city/state name ("Washington"), these pick the state.
-STATE_CUES = frozenset(
-    {
-        "stan", "stanie", "stanu"
-    }
-)
+STATE_CUES = frozenset({"stan", "stanie", "stanu"})
 # Titles stripped from the front of a person mention.
-HONORIFICS = frozenset(
-    {
-        "minister", "pan", "pani", "premier", "prezydent"
-    }
-)
+HONORIFICS = frozenset({"minister", "pan", "pani", "premier", "prezydent"})
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
-FUNCTION_WORDS = frozenset(
-    {
-        "dla", "do", "i", "na", "o", "od", "w", "z"
-    }
-)
+FUNCTION_WORDS = frozenset({"dla", "do", "i", "na", "o", "od", "w", "z"})

@@ -3,27 +3,61 @@
 # Gazetteer names that are ordinary words here when capitalised.
 STOP_NAMES = frozenset(
     {
-        "campanha", "como", "domingo", "esse", "este", "fala", "feira", "fria", "greve", "man", "marca", "nada",
-        "natal", "ora", "para", "paz", "plano", "reunião", "seria", "sim", "sol", "toda", "uma", "us"
+        "campanha",
+        "como",
+        "domingo",
+        "esse",
+        "este",
+        "fala",
+        "feira",
+        "fria",
+        "greve",
+        "man",
+        "marca",
+        "nada",
+        "natal",
+        "ora",
+        "para",
+        "paz",
+        "plano",
+        "reunião",
+        "seria",
+        "sim",
+        "sol",
+        "toda",
+        "uma",
+        "us",
     }
 )
 # Next to a city/state name ("Washington"), these pick the state.
-STATE_CUES = frozenset(
-    {
-        "estado"
-    }
-)
+STATE_CUES = frozenset({"estado"})
 # Titles stripped from the front of a person mention.
 HONORIFICS = frozenset(
-    {
-        "dom", "dona", "ministra", "ministro", "presidenta", "presidente", "senhor", "senhora", "sr", "sr.", "sra",
-        "sra."
-    }
+    {"dom", "dona", "ministra", "ministro", "presidenta", "presidente", "senhor", "senhora", "sr", "sr.", "sra", "sra."}
 )
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset(
     {
-        "a", "as", "com", "da", "das", "de", "do", "dos", "e", "em", "na", "nas", "no", "nos", "o", "os", "ou",
-        "para", "por", "um", "uma"
+        "a",
+        "as",
+        "com",
+        "da",
+        "das",
+        "de",
+        "do",
+        "dos",
+        "e",
+        "em",
+        "na",
+        "nas",
+        "no",
+        "nos",
+        "o",
+        "os",
+        "ou",
+        "para",
+        "por",
+        "um",
+        "uma",
     }
 )

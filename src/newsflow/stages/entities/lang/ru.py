@@ -1,26 +1,10 @@
 """Russian entity-extraction constants (folded). See ``lang/__init__.py``."""
 
 # Gazetteer names that are ordinary words here when capitalised.
-STOP_NAMES = frozenset(
-    {
-        "мир", "ока", "сила"
-    }
-)
+STOP_NAMES = frozenset({"мир", "ока", "сила"})
 # Next to a city/state name ("Washington"), these pick the state.
-STATE_CUES = frozenset(
-    {
-        "штат", "штата", "штате", "штату"
-    }
-)
+STATE_CUES = frozenset({"штат", "штата", "штате", "штату"})
 # Titles stripped from the front of a person mention.
-HONORIFICS = frozenset(
-    {
-        "господин", "госпожа", "министр", "президент", "премьер"
-    }
-)
+HONORIFICS = frozenset({"господин", "госпожа", "министр", "президент", "премьер"})
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
-FUNCTION_WORDS = frozenset(
-    {
-        "в", "для", "и", "на", "о", "об", "от", "по", "с"
-    }
-)
+FUNCTION_WORDS = frozenset({"в", "для", "и", "на", "о", "об", "от", "по", "с"})
