@@ -30,7 +30,10 @@ def fail(message: str) -> typer.Exit:
 
 def load_settings() -> Settings:
     """Settings from the environment. aiokafka's own connection logs are silenced: commands report
-    a failure as one line of their own."""
+    a failure as one line of their own. Credentials are redacted from client logs at any level."""
+    from newsflow.connection import redact_client_logs
+
+    redact_client_logs()
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     try:
         return Settings.from_env()

@@ -6,6 +6,7 @@ so TLS and SASL are configured in one place.
 
 from __future__ import annotations
 
+import logging
 import ssl
 from typing import Any
 
@@ -55,3 +56,24 @@ def faust_broker_options(settings: Settings) -> dict[str, Any]:
     elif context is not None:
         credentials = faust.SSLCredentials(context)
     return {"broker": brokers, "broker_credentials": credentials}
+
+
+class RedactSaslAuthentication(logging.Filter):
+    """aiokafka logs every request at DEBUG; for SASL/PLAIN the auth request holds the password."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                "SaslAuthenticateRequest(<redacted>)"
+                if type(arg).__name__.startswith("SaslAuthenticateRequest")
+                else arg
+                for arg in record.args
+            )
+        return True
+
+
+def redact_client_logs() -> None:
+    """Install the redaction filter once (loggers live for the process)."""
+    logger = logging.getLogger("aiokafka.conn")
+    if not any(isinstance(f, RedactSaslAuthentication) for f in logger.filters):
+        logger.addFilter(RedactSaslAuthentication())
