@@ -92,6 +92,7 @@ def test_bad_usage_exits_two(env: dict[str, str], args: tuple[str, ...]) -> None
         ("KAFKA_VERSION", "3.9", "KAFKA_VERSION '3.9' is not X.Y.Z"),
         ("KAFKA_EXTRA_CONFIG", "/nonexistent/extra.properties", "is not a file"),
         ("KAFKA_DATA_DIR", "/", "is not a safe data dir"),
+        ("KAFKA_CDS", "yes", "KAFKA_CDS 'yes' is not 0 or 1"),
     ],
 )
 def test_invalid_environment_is_refused(env: dict[str, str], name: str, value: str, message: str) -> None:
@@ -222,6 +223,91 @@ def test_extra_config_overrides_defaults(env: dict[str, str], tmp_path: Path) ->
     # The last line had no newline; it must not be glued to anything after it.
     assert props["sasl.enabled.mechanisms"] == "PLAIN"
     assert props["node.id"] == "1"
+
+
+# --- the launch path, with a fake java ------------------------------------------------------------
+
+FAKE_JAVA = """#!/usr/bin/env bash
+# Records each call's arguments (one per line) in its own file; "formats" and "fails to start".
+n=$(ls "$FAKE_JAVA_LOG_DIR" | wc -l)
+printf '%s\\n' "$@" >"$FAKE_JAVA_LOG_DIR/call-$n"
+case " $* " in
+  *" kafka.tools.StorageTool "*) exit 0 ;;
+  *" kafka.Kafka "*) echo "fake broker: refusing to start"; exit 3 ;;
+esac
+exit 2
+"""
+
+
+@pytest.fixture
+def fake_java(env: dict[str, str], tmp_path: Path) -> Path:
+    """JAVA_HOME with a java that records its calls, and a jar cache that makes Maven unnecessary."""
+    home = tmp_path / "jdk"
+    (home / "bin").mkdir(parents=True)
+    java = home / "bin" / "java"
+    java.write_text(FAKE_JAVA)
+    java.chmod(0o755)
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    libs = tmp_path / "libs"
+    libs.mkdir()
+    for version in ("3.9.2", "4.1.1"):
+        (libs / f"kafka_2.13-{version}.jar").write_bytes(b"")
+    env.update(JAVA_HOME=str(home), FAKE_JAVA_LOG_DIR=str(calls), KAFKA_LIBS_DIR=str(libs))
+    return calls
+
+
+def recorded_calls(calls: Path) -> list[list[str]]:
+    return [(calls / f"call-{i}").read_text().splitlines() for i in range(len(list(calls.iterdir())))]
+
+
+def test_start_formats_with_extra_args_then_reports_a_broker_that_dies(
+    env: dict[str, str], tmp_path: Path, fake_java: Path
+) -> None:
+    env.update(
+        KAFKA_FORMAT_ARGS="--add-scram SCRAM-SHA-512=[name=alice,password=alice-secret]",
+        KAFKA_OPTS="-Dnewsflow.marker=1 -Dother=2",
+        KAFKA_HEAP_OPTS="-Xmx300m",
+    )
+    result = run(env, "start")
+    assert result.returncode == 1
+    assert "exited during startup" in result.stdout + result.stderr
+    assert "fake broker: refusing to start" in result.stderr, "the log tail is shown"
+    data = tmp_path / "data"
+    assert not (data / "kafka.pid").exists()
+
+    fmt, broker = recorded_calls(fake_java)
+    props = str(data / "server.properties")
+    storage = fmt[fmt.index("kafka.tools.StorageTool") :]
+    assert storage == [
+        "kafka.tools.StorageTool",
+        "format",
+        "-t",
+        "bmV3c2Zsb3ctbG9jYWwtMQ",
+        "-c",
+        props,
+        "--ignore-formatted",
+        "--add-scram",
+        "SCRAM-SHA-512=[name=alice,password=alice-secret]",
+    ]
+    assert broker[-2:] == ["kafka.Kafka", props]
+    assert "-Xmx300m" in broker
+    assert "-Dnewsflow.marker=1" in broker
+    assert "-Dother=2" in broker
+    assert f"-Dlog4j.configuration=file:{data / 'log4j.properties'}" in broker
+    assert broker[broker.index("-cp") + 1] == env["KAFKA_LIBS_DIR"] + "/*"
+    archive = [a for a in broker if a.startswith("-XX:ArchiveClassesAtExit=")]
+    assert len(archive) == 1, "the first broker run records a class-data archive"
+    assert (data / "kafka.version").read_text().strip() == "3.9.2"
+
+
+def test_kafka4_uses_log4j2_and_cds_can_be_turned_off(env: dict[str, str], tmp_path: Path, fake_java: Path) -> None:
+    env.update(KAFKA_VERSION="4.1.1", KAFKA_CDS="0")
+    assert run(env, "start").returncode == 1
+    _, broker = recorded_calls(fake_java)
+    assert f"-Dlog4j2.configurationFile={tmp_path / 'data' / 'log4j2.properties'}" in broker
+    assert (tmp_path / "data" / "log4j2.properties").is_file()
+    assert not [a for a in broker if "Archive" in a]
 
 
 # --- the metadata probe --------------------------------------------------------------------------
