@@ -238,6 +238,15 @@ def test_producer_title_is_kept_and_its_copy_leaves_the_text(cleaner: Cleaner) -
     assert article.boilerplate == [Removal("Bilancio approvato", "repeated_headline")]
 
 
+def test_repeated_lines_below_the_first_paragraph_are_not_headlines(cleaner: Cleaner) -> None:
+    # From a real BBC fixture list: the repeated line sits after body text, so it is content.
+    text = f"{BODY}\n\nSeychelles v South Africa\n\nWinners meet in final match\n\nNamibia v Botswana\n\n"
+    text += "Winners meet in final match"
+    article = cleaner(make(text, title="SA return to Mauritius"))
+    assert article.boilerplate == []
+    assert article.text.count("Winners meet in final match") == 2
+
+
 def test_text_made_only_of_headline_copies_keeps_one(cleaner: Cleaner) -> None:
     article = cleaner(make("Breaking news\nBreaking news\n"))
     assert article.title == "Breaking news"

@@ -293,7 +293,11 @@ def test_late_article_does_not_resurrect_expired_state(make_store: Callable[[], 
     # keys go to the newest bucket so the sweep can still find them.
     late = dedup(art("late", seed_text, 0)).dedup
     assert late is not None and late.status == "original"
-    assert all(not key.startswith("t:0") for key in store)
+    newest = int((T0 + timedelta(seconds=1000)).timestamp() // 10)
+    own = int(T0.timestamp() // 10)
+    assert store.get("m:late")[1] == newest
+    assert f"t:{own}" not in store
+    assert store.get("t:live") == [newest]
 
 
 def test_prefixed_store_keeps_shards_apart(seed_text: str) -> None:
