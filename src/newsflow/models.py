@@ -124,6 +124,9 @@ class Article:
     language: LanguageResult | None = None
     entities: list[EntityMention] = field(default_factory=list)
     entity_groups: list[EntityGroup] = field(default_factory=list)
+    # Internal: the input record this article came from (topic/partition/offset), so a stage
+    # can tell a replay of the same record from a re-send of the same id. Not in the output.
+    origin: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -159,6 +162,7 @@ class Article:
             ),
             entities=[EntityMention(**item) for item in data.get("entities") or ()],
             entity_groups=[EntityGroup(**item) for item in data.get("entity_groups") or ()],
+            origin=data.get("origin"),
         )
 
 

@@ -23,14 +23,14 @@ from typing import Any, cast
 import faust
 from aiokafka.admin import AIOKafkaAdminClient
 from faust.sensors.prometheus import setup_prometheus_sensors
-from faust.types import EventT, StreamT
+from faust.types import EventT
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 
 from newsflow import __version__
 from newsflow.codecs import OrjsonCodec
 from newsflow.config import Settings
 from newsflow.connection import aiokafka_options, faust_broker_options
-from newsflow.eos import App
+from newsflow.eos import App, gated
 from newsflow.errors import RecordError
 from newsflow.metrics import StageMetrics
 from newsflow.models import SCHEMA_VERSION, Article, ClusterUpdate, DeadLetter, output_record, utc_now_iso
@@ -88,6 +88,7 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
         if partition not in dedupers:
             dedupers[partition] = make_deduper(settings, PrefixedStore(dedup_state, f"p{partition}/"))
         return dedupers[partition]
+
     timeout = settings.record_timeout_seconds
 
     async def to_dlq(record: DeadLetter) -> None:
@@ -97,92 +98,84 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
         message = event.message
         return f"{message.topic}/{message.partition}/{message.offset}"
 
-    async def clean(stream: StreamT[bytes]) -> None:
-        async for event in stream.events():
-            key, payload, ingested_at = event.key, event.value, utc_now_iso()
-            try:
-                article = run_stage(
-                    ingest(payload, key, settings, ingested_at),
-                    "ingest",
-                    _blank(ingested_at),
-                    timeout=timeout,
-                    metrics=metrics,
-                )
-                metrics.articles_out.labels("ingest", "ok").inc()
-            except RecordError as error:
-                await to_dlq(
-                    dead_letter(
-                        payload or b"",
-                        stage="ingest",
-                        error=error,
-                        key=key,
-                        ingested_at=ingested_at,
-                        origin=origin(event),
-                        metrics=metrics,
-                    )
-                )
-                continue
-            try:
-                article = run_stage(stages.clean_and_fingerprint, "clean", article, timeout=timeout, metrics=metrics)
-            except RecordError as error:
-                await to_dlq(dead_letter(article, stage="clean", error=error, origin=origin(event), metrics=metrics))
-                continue
-            metrics.articles_out.labels("clean", "ok").inc()
-            dedup_key = article.fingerprint.content_hash if article.fingerprint else article.id
-            await cleaned.send(key=dedup_key.encode(), value=article.to_dict())
+    # One handler per stage. Each handles one event whole; gated() acks it and keeps commits between events.
+    async def clean(event: EventT[bytes]) -> None:
+        key, payload, ingested_at = event.key, event.value, utc_now_iso()
+        try:
+            parse = ingest(payload, key, settings, ingested_at)
+            article = run_stage(parse, "ingest", _blank(ingested_at), timeout=timeout, metrics=metrics)
+            metrics.articles_out.labels("ingest", "ok").inc()
+        except RecordError as error:
+            letter = dead_letter(
+                payload or b"",
+                stage="ingest",
+                error=error,
+                key=key,
+                ingested_at=ingested_at,
+                origin=origin(event),
+                metrics=metrics,
+            )
+            await to_dlq(letter)
+            return
+        article.origin = origin(event)
+        try:
+            article = run_stage(stages.clean_and_fingerprint, "clean", article, timeout=timeout, metrics=metrics)
+        except RecordError as error:
+            await to_dlq(dead_letter(article, stage="clean", error=error, origin=origin(event), metrics=metrics))
+            return
+        metrics.articles_out.labels("clean", "ok").inc()
+        dedup_key = article.fingerprint.content_hash if article.fingerprint else article.id
+        await cleaned.send(key=dedup_key.encode(), value=article.to_dict())
 
-    async def dedup(stream: StreamT[dict[str, Any]]) -> None:
-        async for event in stream.events():
-            article = Article.from_dict(event.value)
-            deduper = deduper_for(event.message.partition)
-            try:
-                article = run_stage(deduper, "dedup", article, timeout=timeout, metrics=metrics)
-            except RecordError as error:
-                await to_dlq(dead_letter(article, stage="dedup", error=error, origin=origin(event), metrics=metrics))
-                continue
-            verdict = article.dedup
-            assert verdict is not None  # Deduper always sets it or raises
-            if verdict.cluster_id is not None:
-                await clusters.send(key=verdict.cluster_id.encode(), value=cluster_update(article, deduper))
-            if verdict.status == "original":
-                metrics.articles_out.labels("dedup", "ok").inc()
-                await deduped.send(key=article.id.encode(), value=article.to_dict())
-            else:
-                metrics.articles_out.labels("dedup", "duplicate").inc()
-                record = output_record(article)
-                await duplicates.send(key=article.id.encode(), value=record)
-                record_outcome(metrics, record, settings.topic_duplicates)
-
-    async def language(stream: StreamT[dict[str, Any]]) -> None:
-        async for event in stream.events():
-            article = Article.from_dict(event.value)
-            try:
-                article = run_stage(stages.language, "language", article, timeout=timeout, metrics=metrics)
-            except RecordError as error:
-                await to_dlq(dead_letter(article, stage="language", error=error, origin=origin(event), metrics=metrics))
-                continue
-            metrics.articles_out.labels("language", "ok").inc()
-            await languaged.send(key=article.id.encode(), value=article.to_dict())
-
-    async def entities(stream: StreamT[dict[str, Any]]) -> None:
-        async for event in stream.events():
-            article = Article.from_dict(event.value)
-            try:
-                article = run_stage(stages.entities, "entities", article, timeout=timeout, metrics=metrics)
-            except RecordError as error:
-                await to_dlq(dead_letter(article, stage="entities", error=error, origin=origin(event), metrics=metrics))
-                continue
-            metrics.articles_out.labels("entities", "ok").inc()
+    async def dedup(event: EventT[Any]) -> None:
+        article = Article.from_dict(cast(dict[str, Any], event.value))
+        deduper = deduper_for(event.message.partition)
+        try:
+            article = run_stage(deduper, "dedup", article, timeout=timeout, metrics=metrics)
+        except RecordError as error:
+            await to_dlq(dead_letter(article, stage="dedup", error=error, origin=origin(event), metrics=metrics))
+            return
+        verdict = article.dedup
+        assert verdict is not None  # Deduper always sets it or raises
+        if verdict.cluster_id is not None:
+            await clusters.send(key=verdict.cluster_id.encode(), value=cluster_update(article, deduper))
+        if verdict.status == "original":
+            metrics.articles_out.labels("dedup", "ok").inc()
+            await deduped.send(key=article.id.encode(), value=article.to_dict())
+        else:
+            metrics.articles_out.labels("dedup", "duplicate").inc()
             record = output_record(article)
-            await enriched.send(key=article.id.encode(), value=record)
-            metrics.articles_out.labels("publish", "ok").inc()
-            record_outcome(metrics, record, settings.topic_enriched)
+            await duplicates.send(key=article.id.encode(), value=record)
+            record_outcome(metrics, record, settings.topic_duplicates)
+
+    async def language(event: EventT[Any]) -> None:
+        article = Article.from_dict(cast(dict[str, Any], event.value))
+        try:
+            article = run_stage(stages.language, "language", article, timeout=timeout, metrics=metrics)
+        except RecordError as error:
+            await to_dlq(dead_letter(article, stage="language", error=error, origin=origin(event), metrics=metrics))
+            return
+        metrics.articles_out.labels("language", "ok").inc()
+        await languaged.send(key=article.id.encode(), value=article.to_dict())
+
+    async def entities(event: EventT[Any]) -> None:
+        article = Article.from_dict(cast(dict[str, Any], event.value))
+        try:
+            article = run_stage(stages.entities, "entities", article, timeout=timeout, metrics=metrics)
+        except RecordError as error:
+            await to_dlq(dead_letter(article, stage="entities", error=error, origin=origin(event), metrics=metrics))
+            return
+        metrics.articles_out.labels("entities", "ok").inc()
+        record = output_record(article)
+        await enriched.send(key=article.id.encode(), value=record)
+        metrics.articles_out.labels("publish", "ok").inc()
+        record_outcome(metrics, record, settings.topic_enriched)
 
     # The recipe: one agent per stage, each reading the previous stage's topic.
-    app.agent(raw, name="clean")(clean)
-    app.agent(cleaned, name="dedup")(dedup)
-    app.agent(deduped, name="language")(language)
-    app.agent(languaged, name="entities")(entities)
+    app.agent(raw, name="clean")(gated(app, clean))
+    app.agent(cleaned, name="dedup")(gated(app, dedup))
+    app.agent(deduped, name="language")(gated(app, language))
+    app.agent(languaged, name="entities")(gated(app, entities))
 
     _add_operational_endpoints(app, settings, metrics)
     return app

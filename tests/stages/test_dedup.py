@@ -330,3 +330,17 @@ def test_naive_ingested_at_is_utc(seed_text: str) -> None:
     aware: dict[str, Any] = {}
     Deduper(aware, window_seconds=3600)(Article(id="a", text=seed_text, ingested_at="2025-03-01T12:00:00+00:00"))
     assert store == aware
+
+
+def test_a_replayed_input_record_gets_its_first_verdict_back(seed_text: str) -> None:
+    """Reprocessing the same input record (same origin) must not turn an original into its own duplicate."""
+    from newsflow.models import Article
+
+    deduper = Deduper({})
+    first = Article(id="a", text=seed_text, ingested_at="2026-11-27T20:00:00Z", origin="news.raw/0/7")
+    assert deduper(first).dedup is not None and first.dedup.status == "original"
+    replay = Article(id="a", text=seed_text, ingested_at="2026-11-27T20:00:05Z", origin="news.raw/0/7")
+    assert deduper(replay).dedup == first.dedup
+    resend = Article(id="a", text=seed_text, ingested_at="2026-11-27T20:00:09Z", origin="news.raw/1/3")
+    verdict = deduper(resend).dedup
+    assert verdict is not None and verdict.status == "exact_duplicate" and verdict.duplicate_of == "a"

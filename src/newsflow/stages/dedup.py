@@ -12,6 +12,8 @@ Two halves, split so the expensive part scales out:
 Store layout (keys are str, values JSON primitives; ``B`` is the time bucket of the write)::
 
     i:<article id>         [original id, B]                    re-send of an id
+    v:<article id>         [origin, B, status, duplicate of, similarity, cluster id]
+                                                               verdict, replayed for the same origin
     h:<content hash>       [original id, B]                    same normalised text
     u:<xxh3(url key)>      [original id, B]                    same canonical URL
     m:<article id>         [original id, B, text length, signature (base64), content hash, url store key]
@@ -298,6 +300,38 @@ class Deduper:
         return list(value)
 
     def _decide(self, article: Article, fp: Fingerprint, expired: int, bucket: int) -> DedupResult:
+        """The verdict, and the same verdict again when the same input record is processed twice.
+
+        A stream processor may see one input twice (a crash between its outputs and its offset
+        commit). ``article.origin`` names the input record (topic/partition/offset), so a second
+        pass over it is a replay and gets its first verdict back, while the same id arriving in
+        another record is a re-send and an exact duplicate.
+        """
+        verdict_key = f"v:{article.id}"
+        if article.origin is not None:
+            seen = self._live(verdict_key, expired)
+            if seen is not None and seen[0] == article.origin:
+                _, _, status, duplicate_of, similarity, cluster = seen
+                return DedupResult(
+                    status=status,
+                    content_hash=fp.content_hash,
+                    duplicate_of=duplicate_of,
+                    similarity=similarity,
+                    cluster_id=cluster,
+                )
+        result = self._judge(article, fp, expired, bucket)
+        if article.origin is not None:
+            self.store[verdict_key] = [
+                article.origin,
+                bucket,
+                result.status,
+                result.duplicate_of,
+                result.similarity,
+                result.cluster_id,
+            ]
+        return result
+
+    def _judge(self, article: Article, fp: Fingerprint, expired: int, bucket: int) -> DedupResult:
         store = self.store
         id_key = f"i:{article.id}"
         hash_key = f"h:{fp.content_hash}"
@@ -518,6 +552,7 @@ class Deduper:
         meta_key = f"m:{article_id}"
         record = store.get(meta_key)
         self._drop_if_old(f"i:{article_id}", bucket)
+        self._drop_if_old(f"v:{article_id}", bucket)
         if record is None:
             return
         original, written, _, encoded, chash, url_key = record
