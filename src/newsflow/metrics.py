@@ -61,6 +61,8 @@ TOP_LANGUAGES = frozenset(
 )
 STAGES = ("ingest", "clean", "dedup", "language", "entities", "publish")
 OUTCOMES = ("ok", "duplicate", "dlq")
+DUPLICATE_KINDS = ("exact_duplicate", "near_duplicate")
+ENTITY_TYPES = ("PER", "ORG", "LOC", "MISC")
 
 
 def language_label(code: str) -> str:
@@ -83,6 +85,26 @@ class StageMetrics:
     end_offset: Gauge
     rebalances: Counter
     build_info: Info
+
+    def initialise(self, output_topics: tuple[str, ...], dlq_reasons: tuple[str, ...]) -> None:
+        """Create every known label combination at 0.
+
+        Prometheus cannot see the first increment of a series that appears already at 1, so
+        rates and ratios over rare events (DLQ, duplicates) would stay empty without this.
+        """
+        for stage in STAGES:
+            self.articles_in.labels(stage)
+            self.stage_duration.labels(stage)
+            for outcome in OUTCOMES:
+                self.articles_out.labels(stage, outcome)
+            for reason in dlq_reasons:
+                self.dead_letters.labels(stage, reason)
+        for kind in DUPLICATE_KINDS:
+            self.duplicates.labels(kind)
+        for entity_type in ENTITY_TYPES:
+            self.entities.labels(entity_type)
+        for topic in output_topics:
+            self.end_to_end_latency.labels(topic)
 
     @classmethod
     def create(cls, registry: CollectorRegistry, prefix: str = "newsflow") -> StageMetrics:

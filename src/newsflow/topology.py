@@ -44,6 +44,9 @@ LAG_INTERVAL_SECONDS = 5.0
 def create_app(settings: Settings, *, registry: CollectorRegistry | None = None) -> faust.App:
     registry = registry if registry is not None else default_registry()
     metrics = StageMetrics.create(registry)
+    metrics.initialise(
+        (settings.topic_enriched, settings.topic_duplicates), tuple(cls.reason for cls in RecordError.__subclasses__())
+    )
     metrics.build_info.info(
         {"version": __version__, "config_hash": settings.config_hash(), "guarantee": settings.processing_guarantee}
     )
@@ -251,6 +254,7 @@ def _add_operational_endpoints(app: faust.App, settings: Settings, metrics: Stag
     app.on_rebalance_complete.connect(count_rebalance)  # type: ignore[arg-type]  # faust's stub is too narrow
 
     admin: list[AIOKafkaAdminClient] = []
+    reported: set[tuple[str, str]] = set()
 
     # Changelog and assignor topics are assigned too, but the group never commits offsets on them.
     sources = {settings.topic_raw, settings.topic_cleaned, settings.topic_deduped, settings.topic_languaged}
@@ -259,6 +263,11 @@ def _add_operational_endpoints(app: faust.App, settings: Settings, metrics: Stag
     async def report_lag() -> None:
         """Lag of the source partitions this worker owns: end offset minus the group's committed offset."""
         assignment = {tp for tp in app.consumer.assignment() if tp.topic in sources}
+        # Partitions that moved to another worker must not be reported twice.
+        for topic, partition in reported - {(tp.topic, str(tp.partition)) for tp in assignment}:
+            metrics.consumer_lag.remove(topic, partition)
+            metrics.end_offset.remove(topic, partition)
+            reported.discard((topic, partition))
         if not assignment:
             return
         try:
@@ -279,6 +288,7 @@ def _add_operational_endpoints(app: faust.App, settings: Settings, metrics: Stag
             done = committed.get(tp)
             position = done.offset if done is not None and done.offset >= 0 else 0
             labels = (tp.topic, str(tp.partition))
+            reported.add(labels)
             lag = max(0, end - position)
             # A transaction's commit marker takes an offset of its own: lag 1 is caught up.
             total_lag += lag if lag > 1 else 0

@@ -172,6 +172,16 @@ def test_washington_city_unless_a_state_cue(gazetteer_only: EntityExtractor, tex
     assert m.kb_id == kb_id
 
 
+def test_names_in_other_scripts(gazetteer_only: EntityExtractor) -> None:
+    text = "Ժողովը Մոսկվա քաղաքում, Bắc Kinh và Tokyo"
+    article = gazetteer_only(make(text, "und"))
+    assert [(m.text, m.kb_id) for m in article.entities] == [
+        ("Մոսկվա", "Q649"),
+        ("Bắc Kinh", "Q956"),
+        ("Tokyo", "Q1490"),
+    ]
+
+
 def test_longest_match_wins(gazetteer_only: EntityExtractor) -> None:
     [m] = gazetteer_only(make("La Corea del Nord ha lanciato un missile.")).entities
     assert (m.text, m.kb_id) == ("Corea del Nord", "Q423")
@@ -215,6 +225,30 @@ def test_tagger_person_span_beats_a_place_inside_it() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "span", "expected"),
+    [
+        # a small town named like a firm: the tagger's ORG wins, unlinked
+        ("Monsanto sold more seed.", (0, 8, "ORG"), ("Monsanto", "ORG", None)),
+        # a town named like a person: the tagger's PER wins
+        ("Bush said no.", (0, 4, "PER"), ("Bush", "PER", None)),
+        # a city of 450 k that the tagger calls ORG stays the city
+        ("Fighting near Kursk.", (14, 19, "ORG"), ("Kursk", "LOC", "geonames:538560")),
+        # a capital: the gazetteer wins even if the tagger says PER
+        ("Paris is calm tonight.", (0, 5, "PER"), ("Paris", "LOC", "Q90")),
+    ],
+)
+def test_tagger_type_against_a_city_of_the_same_name(
+    text: str, span: tuple[int, int, str], expected: tuple[str, str, str | None]
+) -> None:
+    class Tagger:
+        def tag(self, tokens: list[Token], lang: str) -> list[tuple[int, int, str]]:
+            return [span]
+
+    [m] = EntityExtractor(tagger=Tagger())(make(text, "en")).entities
+    assert (m.text, m.type, m.kb_id) == expected
+
+
 def test_tagger_spans_are_linked_through_the_name_index() -> None:
     class OrgTagger:
         def tag(self, tokens: list[Token], lang: str) -> list[tuple[int, int, str]]:
@@ -232,6 +266,22 @@ def test_honorifics_are_trimmed_from_people() -> None:
 
     [m] = EntityExtractor(tagger=Tagger())(make("Mr. Boris Johnson said so.", "en")).entities
     assert (m.text, m.kb_id) == ("Boris Johnson", "Q180589")
+
+
+def test_fallback_tagger_when_no_model() -> None:
+    from newsflow.stages.entities.extractor import _CapitalisedSequenceTagger
+    from newsflow.stages.entities.tokenize import tokenize
+
+    text = "Ieri Sergei Lavrov ha incontrato il ministro a Mosca. Oggi parla Blinken."
+    spans = _CapitalisedSequenceTagger().tag(tokenize(text), "it")
+    assert [(text[s:e], t) for s, e, t in spans] == [("Sergei Lavrov", "PER"), ("Mosca", "MISC"), ("Blinken", "MISC")]
+    article = EntityExtractor(tagger=_CapitalisedSequenceTagger())(make(text, "it"))
+    got = [(m.text, m.type, m.canonical, m.kb_id) for m in article.entities]
+    assert got == [
+        ("Sergei Lavrov", "PER", "Sergei Lavrov", None),
+        ("Mosca", "LOC", "Moscow", "Q649"),
+        ("Blinken", "MISC", "Blinken", None),
+    ]
 
 
 def test_salience_formula() -> None:
@@ -269,6 +319,15 @@ def test_huge_input_degrades_gracefully(gazetteer_only: EntityExtractor) -> None
 def test_huge_input_with_the_tagger(default: EntityExtractor) -> None:
     text = "a " * 500_000  # 1 MB, 500 k one-letter tokens
     assert default(make(text, "en")).entities == []
+
+
+def test_warm_up_loads_resources_once() -> None:
+    extractor = EntityExtractor()
+    extractor.warm_up()
+    gazetteer, tagger = extractor.gazetteer, extractor._tagger
+    assert gazetteer is load_gazetteer() and tagger is not None
+    extractor(make("Mosca", "it"))
+    assert extractor.gazetteer is gazetteer and extractor._tagger is tagger
 
 
 def test_stage_is_repeatable(gazetteer_only: EntityExtractor) -> None:
@@ -339,7 +398,7 @@ TRAIN = [
 @pytest.fixture(scope="module")
 def tiny_spacy_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
     spacy = pytest.importorskip("spacy")
-    from spacy.training import Example
+    training = pytest.importorskip("spacy.training")
 
     spacy.util.fix_random_seed(0)
     nlp = spacy.blank("it")
@@ -347,7 +406,7 @@ def tiny_spacy_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for _, spans in TRAIN:
         for _, _, label in spans:
             ner.add_label(label)
-    examples = [Example.from_dict(nlp.make_doc(text), {"entities": spans}) for text, spans in TRAIN]
+    examples = [training.Example.from_dict(nlp.make_doc(text), {"entities": spans}) for text, spans in TRAIN]
     optimizer = nlp.initialize(lambda: examples)
     for _ in range(40):
         nlp.update(examples, sgd=optimizer, drop=0.0)

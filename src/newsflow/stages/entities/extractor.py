@@ -17,9 +17,10 @@ tagger span ``t``:
 
 * same boundaries (ignoring articles the tagger took in front, "Gli Stati
   Uniti"): the gazetteer entity wins (it carries an id), unless ``t`` is
-  PER/ORG and the entity is a non-capital city under a million people
-  ("Bush", "Toyota"), or ``t`` is a one-word PER that is the first or last
-  name of a full name elsewhere in the article;
+  PER and the entity is a non-capital city under a million people ("Bush"),
+  or ORG and a non-capital city under 200 k ("Monsanto"), or ``t`` is a
+  one-word PER that is the first or last name of a full name elsewhere in
+  the article;
 * ``t`` strictly contains ``g``: ``t`` wins if it is PER/ORG/MISC and ``g``'s
   entity is of another type ("Antony Blinken" is not the town of Antony,
   "Federazione Russa" is not Russia); otherwise ``g`` wins;
@@ -32,9 +33,11 @@ candidate has a compatible type; the rest keep ``kb_id=None``.
 
 from __future__ import annotations
 
+import bisect
 import importlib.util
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, cast
 
@@ -76,8 +79,11 @@ _STATE_WINDOW = 24
 # Gazetteer kinds whose names double as first names or as parts of
 # organisation names often enough to need the next-word check.
 _NAME_LIKE_KINDS = frozenset({"city", "state"})
-# When the tagger says PER/ORG on exactly a city's name, the tagger wins below this size.
-_MINOR_CITY_POPULATION = 1_000_000
+# When the tagger says PER/ORG on exactly a non-capital city's name, the tagger
+# wins below these sizes: many towns are named like people ("Bush", "Clinton",
+# "George"), fewer like firms ("Monsanto", "Honda"), and the tagger's ORG on a
+# real place ("nella regione di Kursk") is a commoner mistake than its PER.
+_MINOR_CITY_POPULATION = {"PER": 1_000_000, "ORG": 200_000}
 
 
 class SpanTagger(Protocol):
@@ -287,7 +293,7 @@ class EntityExtractor:
                 s, e, t = spans[k]
                 if (s, e) == (m.start, m.end) or (e == m.end and _only_function_words(text[s : m.start], ld)):
                     # same name, or the tagger also took a leading article ("Gli Stati Uniti")
-                    if t in {"PER", "ORG"} and _minor_city(entry):
+                    if t in _MINOR_CITY_POPULATION and _minor_city(entry, _MINOR_CITY_POPULATION[t]):
                         # "Bush", "Toyota", "Monsanto": towns named like people and firms
                         keep_gaz = False
                         continue
@@ -306,11 +312,13 @@ class EntityExtractor:
                     used[k] = True
             if keep_gaz:
                 out.append(_Mention(m.start, m.end, entry.type, entry.canonical, entry.kb_id, field, tagger_type))
+        taken = _Intervals((o.start, o.end) for o in out)
         for k, (s, e, t) in enumerate(spans):
-            if used[k] or any(s < o.end and o.start < e for o in out):
+            if used[k] or taken.overlaps(s, e):
                 continue
+            taken.add(s, e)
             surface = " ".join(text[s:e].split())
-            linked = None if fold(surface) in ld.stop_names else _compatible(gaz.lookup(surface), t)
+            linked = None if surface.lower() in ld.stop_names else _compatible(gaz.lookup(surface), t)
             if linked is not None:
                 out.append(_Mention(s, e, linked.type, linked.canonical, linked.kb_id, field, t))
             else:
@@ -319,8 +327,28 @@ class EntityExtractor:
         return out
 
 
+class _Intervals:
+    """Disjoint half-open intervals kept sorted, for overlap tests in O(log n)."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]] = ()) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        for start, end in sorted(spans):
+            self.add(start, end)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        # only the last interval starting before ``end`` can reach past ``start``
+        i = bisect.bisect_left(self._starts, end)
+        return i > 0 and self._ends[i - 1] > start
+
+    def add(self, start: int, end: int) -> None:
+        i = bisect.bisect_left(self._starts, start)
+        self._starts.insert(i, start)
+        self._ends.insert(i, end)
+
+
 def _trim(text: str, start: int, end: int, etype: EntityType, ld: LangData) -> tuple[int, int, EntityType] | None:
-    """Drop surrounding punctuation and, for people, leading honorifics."""
+    """Drop surrounding punctuation, leading honorifics of people, trailing function words."""
     while start < end and not text[start].isalnum():
         start += 1
     while end > start and not (text[end - 1].isalnum() or text[end - 1] == "."):
@@ -330,20 +358,23 @@ def _trim(text: str, start: int, end: int, etype: EntityType, ld: LangData) -> t
             word = _WORD_RE.match(text, start)
             if word is None or word.end() >= end:
                 break
-            w_end = word.end() + (1 if word.end() < end and text[word.end()] == "." else 0)
-            if fold(text[start:w_end]) not in ld.honorifics and fold(word.group()) not in ld.honorifics:
+            w_end = word.end() + (1 if text[word.end()] == "." else 0)
+            if text[start:w_end].lower() not in ld.honorifics and word.group().lower() not in ld.honorifics:
                 break
             start = w_end
             while start < end and not text[start].isalnum():
                 start += 1
     # "Giorno della" -> "Giorno"; a span of nothing but "Gli" is no entity.
-    while True:
-        words = list(_WORD_RE.finditer(text, start, end))
-        if not words or fold(words[-1].group()) not in ld.function_words:
+    while start < end:
+        cut = max(text.rfind(" ", start, end), text.rfind("\n", start, end))
+        last = text[cut + 1 : end] if cut >= 0 else text[start:end]
+        if last.lower() not in ld.function_words:
             break
-        if len(words) == 1:
+        if cut < 0:
             return None
-        end = words[-2].end()
+        end = cut
+        while end > start and not text[end - 1].isalnum():
+            end -= 1
     if start >= end or not any(ch.isalpha() for ch in text[start:end]):
         return None
     return start, end, etype
@@ -365,9 +396,9 @@ def _extend_person(
     return start, end, etype
 
 
-def _minor_city(entry: GazEntry) -> bool:
+def _minor_city(entry: GazEntry, limit: int) -> bool:
     """A city too small for its name to outweigh the tagger calling it a person or an organisation."""
-    return entry.kind == "city" and not entry.capital and entry.population < _MINOR_CITY_POPULATION
+    return entry.kind == "city" and not entry.capital and entry.population < limit
 
 
 def _only_function_words(gap: str, ld: LangData) -> bool:
@@ -480,7 +511,7 @@ def _add_surname_mentions(mentions: list[_Mention], article: Article) -> list[_M
     fields: list[tuple[Field, str]] = [("title", article.title or ""), ("text", article.text)]
     added = list(mentions)
     for field, text in fields:
-        taken = [(m.start, m.end) for m in mentions if m.field == field]
+        taken = _Intervals((m.start, m.end) for m in mentions if m.field == field)
         for name in names:
             start = text.find(name)
             while start != -1:
@@ -488,10 +519,10 @@ def _add_surname_mentions(mentions: list[_Mention], article: Article) -> list[_M
                 boundary = (start == 0 or not text[start - 1].isalnum()) and (
                     end == len(text) or not text[end].isalnum()
                 )
-                if boundary and not any(start < t_end and t_start < end for t_start, t_end in taken):
+                if boundary and not taken.overlaps(start, end):
                     canonical, kb_id = people[name]
                     added.append(_Mention(start, end, "PER", canonical, kb_id, field, None))
-                    taken.append((start, end))
+                    taken.add(start, end)
                 start = text.find(name, end)
     added.sort(key=lambda m: (m.field != "title", m.start))
     return added

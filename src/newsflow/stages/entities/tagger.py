@@ -187,6 +187,63 @@ def word_feature_hashes(word: str, group: str = "") -> list[list[int]]:
     return [[hash_feature(f) for f in slot] for slot in word_features(word, group)]
 
 
+def stack_features(
+    scores: FloatArray, caps: npt.NDArray[np.bool_], first: npt.NDArray[np.bool_], last: npt.NDArray[np.bool_]
+) -> FloatArray:
+    """Second-stage inputs: each token's first-stage scores next to its neighbours'.
+
+    The first stage scores tokens independently; the second sees whether the
+    tokens around are already in a name ("Choe Son" before "Hui"). Neighbours
+    across a sentence boundary count as zeros. Used in training and prediction.
+    """
+    n = len(scores)
+    cap = caps.astype(np.float32)
+
+    def shifted(a: FloatArray, k: int) -> FloatArray:
+        out = np.zeros_like(a)
+        stop = first if k > 0 else last
+        if k > 0:
+            out[k:] = a[:-k] if n > k else out[k:]
+        else:
+            out[:k] = a[-k:] if n > -k else out[:k]
+        # Zero whatever crossed a boundary: rows at or after a sentence start
+        # (k>0) / at or before a sentence end (k<0), within |k| tokens.
+        blocked = stop.copy()
+        if abs(k) == 2:
+            nb = np.zeros(n, bool)
+            if k > 0:
+                nb[1:] = stop[:-1]
+            else:
+                nb[:-1] = stop[1:]
+            blocked |= nb
+        out[blocked] = 0
+        return out
+
+    prev, nxt = shifted(scores, 1), shifted(scores, -1)
+    prev2, nxt2 = shifted(scores, 2), shifted(scores, -2)
+    cap_prev = shifted(cap[:, None], 1)
+    cap_next = shifted(cap[:, None], -1)
+    return np.hstack(
+        [
+            scores,
+            prev,
+            nxt,
+            prev2,
+            nxt2,
+            cap[:, None] * prev,
+            cap[:, None] * nxt,
+            cap[:, None],
+            cap_prev,
+            cap_next,
+            first[:, None].astype(np.float32),
+            last[:, None].astype(np.float32),
+        ]
+    ).astype(np.float32)
+
+
+N_STACK_FEATURES: Final = 7 * N_TAGS + 5
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -194,12 +251,13 @@ def _sha256(data: bytes) -> str:
 class _Memo:
     """Per-word score vectors of one feature group, bounded in size."""
 
-    __slots__ = ("group", "index", "pinned", "vectors")
+    __slots__ = ("caps", "group", "index", "pinned", "vectors")
 
     def __init__(self, group: str) -> None:
         self.group = group
         self.index: dict[str, int] = {}
         self.vectors = np.zeros((1024, N_SLOTS, N_TAGS), np.float32)
+        self.caps = np.zeros(1024, bool)
         self.pinned = 0
 
 
@@ -216,6 +274,9 @@ class PerceptronTagger:
         weights: FloatArray,
         intercept: FloatArray,
         threshold: float = 0.0,
+        warm_words: Sequence[str] = (),
+        weak_threshold: float | None = None,
+        stack: tuple[FloatArray, FloatArray] | None = None,
     ) -> None:
         if weights.shape != (len(keys), N_TAGS) or intercept.shape != (N_TAGS,):
             raise ValueError("model arrays have inconsistent shapes")
@@ -224,7 +285,17 @@ class PerceptronTagger:
         self._weights = np.vstack([weights.astype(np.float32), np.zeros((1, N_TAGS), np.float32)])
         self._intercept = intercept.astype(np.float32)
         self._threshold = float(threshold)
+        if stack is not None and (stack[0].shape != (N_STACK_FEATURES, N_TAGS) or stack[1].shape != (N_TAGS,)):
+            raise ValueError("second-stage arrays have inconsistent shapes")
+        self._stack = None if stack is None else (stack[0].astype(np.float32), stack[1].astype(np.float32))
+        self._weak = float(threshold if weak_threshold is None else min(weak_threshold, threshold))
         self._memos: dict[str, _Memo] = {}
+        # Pre-score the most frequent training words so a fresh worker's first
+        # articles do not pay for building their feature vectors.
+        if warm_words:
+            memo = self._memo("")
+            self._add_words(memo, [w for w in dict.fromkeys(warm_words) if w not in memo.index])
+            memo.pinned = len(memo.index)
 
     @classmethod
     def load(cls, path: Path | None = None) -> PerceptronTagger:
@@ -248,7 +319,10 @@ class PerceptronTagger:
             weights = npz["weights"].astype(np.float32) * np.float32(npz["scale"])
             intercept = npz["intercept"].astype(np.float32)
             threshold = float(npz["threshold"]) if "threshold" in npz else 0.0
-        return cls(keys, weights, intercept, threshold)
+            warm = [str(w) for w in npz["warm_words"]] if "warm_words" in npz else []
+            weak = float(npz["weak_threshold"]) if "weak_threshold" in npz else None
+            stack = (npz["stack_w"], npz["stack_b"]) if "stack_w" in npz else None
+        return cls(keys, weights, intercept, threshold, warm, weak, stack)
 
     # -- per-word score vectors -------------------------------------------------
 
@@ -300,7 +374,11 @@ class PerceptronTagger:
             grown = np.zeros((max(need, 2 * len(memo.vectors)), N_SLOTS, N_TAGS), np.float32)
             grown[:n] = memo.vectors[:n]
             memo.vectors = grown
+            caps = np.zeros(len(grown), bool)
+            caps[:n] = memo.caps[:n]
+            memo.caps = caps
         memo.vectors[n:need] = self._word_vectors(words, memo.group)
+        memo.caps[n:need] = [w[:1].isupper() for w in words]
         for i, w in enumerate(words, n):
             memo.index[w] = i
 
@@ -321,6 +399,19 @@ class PerceptronTagger:
 
     def scores(self, words: list[str], lang: str = "") -> FloatArray:
         """Tag scores (len(words), N_TAGS) for a non-empty token sequence."""
+        return self._scores(words, lang)[0]
+
+    def _scores(self, words: list[str], lang: str) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+        first_stage, caps, first, last = self._first_stage(words, lang)
+        if self._stack is None:
+            return first_stage, caps
+        w, b = self._stack
+        out: FloatArray = stack_features(first_stage, caps, first, last) @ w + b
+        return out, caps
+
+    def _first_stage(
+        self, words: list[str], lang: str
+    ) -> tuple[FloatArray, npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
         n = len(words)
         memo = self._memo(lang_group(lang))
         ids = self._ids(memo, words)
@@ -353,7 +444,7 @@ class PerceptronTagger:
             + v[padded[pos + 2], SLOT_P2]
             + self._intercept
         )
-        return out
+        return out, memo.caps[ids], first, last
 
     def tag(self, tokens: list[Token], lang: str) -> list[tuple[int, int, str]]:
         """Entity spans ``(start_char, end_char, type)`` over ``tokens``.
@@ -365,10 +456,17 @@ class PerceptronTagger:
         if not tokens:
             return []
         tokens = tokens[:MAX_TOKENS]
-        return self._spans(tokens, self.scores([t.text for t in tokens], lang), self._threshold)
+        scores, caps = self._scores([t.text for t in tokens], lang)
+        return self._spans(tokens, scores, caps, self._threshold, self._weak)
 
     @staticmethod
-    def _spans(tokens: Sequence[Token], scores: FloatArray, threshold: float = 0.0) -> list[tuple[int, int, str]]:
+    def _spans(
+        tokens: Sequence[Token],
+        scores: FloatArray,
+        caps: npt.NDArray[np.bool_],
+        threshold: float,
+        weak: float,
+    ) -> list[tuple[int, int, str]]:
         """Runs of entity-tagged tokens, each typed by its summed per-type score.
 
         Independent per-token decisions often disagree inside one name
@@ -376,11 +474,19 @@ class PerceptronTagger:
         nearly always one name, so it becomes one span and the types vote.
         """
         # A token is inside a name when its best entity tag beats O by more
-        # than the model's tuned margin (recall/precision trade-off).
-        is_ent = scores[:, 1:].max(axis=1) - scores[:, 0] > threshold
-        if not is_ent.any():
+        # than the model's tuned margin. Hysteresis: a capitalised token with a
+        # weaker margin still joins when its run of such tokens touches a
+        # confident one ("Choe Son Hui", "Meryl Streep"), because the per-token
+        # model cannot see that its neighbour is already inside a name.
+        margin = scores[:, 1:].max(axis=1) - scores[:, 0]
+        strong = margin > threshold
+        if not strong.any():
             return []
-        idx = np.flatnonzero(is_ent)
+        cand = strong | ((margin > weak) & caps)
+        idx = np.flatnonzero(cand)
+        run_id = np.cumsum(np.diff(idx, prepend=-2) != 1) - 1
+        keep = np.bincount(run_id, weights=strong[idx]) > 0
+        idx = idx[keep[run_id]]
         # Runs of consecutive entity tokens; each run's type is the argmax of
         # its summed best-of-B/I score per type.
         run_start = np.flatnonzero(np.diff(idx, prepend=-2) != 1)
