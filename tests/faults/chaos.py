@@ -76,11 +76,13 @@ class ChaosReport:
     duplicated: list[str] = field(default_factory=list)
     wrong_verdicts: list[str] = field(default_factory=list)
     misrouted: list[str] = field(default_factory=list)
+    inconsistent: list[str] = field(default_factory=list)
+    repeats: dict[str, int] = field(default_factory=dict)
     events: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.duplicated or self.wrong_verdicts or self.misrouted)
+        return not (self.missing or self.duplicated or self.wrong_verdicts or self.misrouted or self.inconsistent)
 
 
 class Supervisor:
@@ -216,6 +218,17 @@ def run_chaos(
     expected_ids = corpus.originals | set(corpus.duplicates) | corpus.malformed
     report.missing = sorted(expected_ids - set(seen))
     report.duplicated = sorted(article_id for article_id, count in seen.items() if count > 1)
+    report.repeats = {article_id: seen[article_id] for article_id in report.duplicated}
+    # A repeated output must be the same record again (same verdict, text, entities): then a consumer
+    # that keys on id, as the contract tells it to, sees exactly one result per input.
+    volatile = ("processed_at", "ingested_at", "failed_at")
+    first_seen: dict[str, dict[str, Any]] = {}
+    for records in outputs.values():
+        for record in records:
+            stable = {k: v for k, v in record.items() if k not in volatile}
+            if record["id"] in first_seen and first_seen[record["id"]] != stable:
+                report.inconsistent.append(record["id"])
+            first_seen.setdefault(record["id"], stable)
     where = {record["id"]: topic for topic, records in outputs.items() for record in records}
     for article_id in expected_ids & set(where):
         want = (

