@@ -92,7 +92,7 @@ EXPOSE 6066
 
 # Liveness is "/healthz answers 200" (503 when the worker is stalled); urlopen raises on
 # any other status or on a refused connection, so python exits non-zero.
-HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
+HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('NEWSFLOW_WEB_PORT', '6066') + '/healthz', timeout=4)"]
 
 ENTRYPOINT ["newsflow"]
