@@ -46,18 +46,11 @@ def main() -> int:
             drain_timeout=max(600.0, args.n / 50),
         )
     print(f"wall time {time.monotonic() - started:.0f} s")
-    print(f"counts per output topic: {report.counts}")
-    print(
-        f"kills={report.kills} broker_restarts={report.broker_restarts} rebalances={report.rebalances_forced} "
-        f"worker_restarts={report.worker_restarts} producer_retries={report.producer_retries}"
-    )
-    print(
-        f"missing={len(report.missing)} duplicated={len(report.duplicated)} "
-        f"misrouted={len(report.misrouted)} wrong_verdicts={len(report.wrong_verdicts)}"
-    )
-    for event in report.events:
-        print("  ", event)
-    return 0 if report.ok else 1
+    print(report.summary())
+    # Repeated outputs are the known open problem (docs/reliability.md); loss, misrouting, wrong
+    # verdicts and inconsistent repeats are failures.
+    failed = report.missing or report.misrouted or report.wrong_verdicts or report.inconsistent
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -80,6 +80,16 @@ class ChaosReport:
     repeats: dict[str, int] = field(default_factory=dict)
     events: list[str] = field(default_factory=list)
 
+    def summary(self) -> str:
+        return (
+            f"n={self.n} in {self.seconds:.0f} s: outputs {self.counts}; kills={self.kills} "
+            f"broker_restarts={self.broker_restarts} rebalances={self.rebalances_forced} "
+            f"worker_restarts={self.worker_restarts} producer_retries={self.producer_retries}; "
+            f"missing={len(self.missing)} misrouted={len(self.misrouted)} wrong_verdicts={len(self.wrong_verdicts)} "
+            f"inconsistent={len(self.inconsistent)} repeated_ids={len(self.duplicated)} "
+            f"extra_records={sum(n - 1 for n in self.repeats.values())}; events: {'; '.join(self.events)}"
+        )
+
     @property
     def ok(self) -> bool:
         return not (self.missing or self.duplicated or self.wrong_verdicts or self.misrouted or self.inconsistent)

@@ -25,7 +25,7 @@ def test_every_input_accounted_for_exactly_once_under_faults(tmp_path: Path) -> 
         produce_seconds=45.0,
         drain_timeout=420.0,
     )
-    print(report)
+    print(report.summary())
     assert report.kills == 3 and report.broker_restarts == 1 and report.rebalances_forced == 1
     assert report.missing == [], f"lost {len(report.missing)}: {report.missing[:10]} {report.events}"
     assert report.misrouted == [], f"on the wrong topic: {report.misrouted[:10]}"

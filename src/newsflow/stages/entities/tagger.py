@@ -1,17 +1,22 @@
-"""Statistical NER tagger: a hashed-feature linear model over a ±2 token window.
+"""Statistical NER tagger: hashed-feature linear models over a ±2 token window.
 
-The model scores the nine BIO tags of every token independently from features
-of the token and its neighbours (word shape, capitalisation, affixes,
-lowercased words, sentence-initial flag). Each feature depends on one token
-only, so a word's contribution to any position in the window is a fixed
+Stage one scores the nine BIO tags of every token from features of the token
+and its neighbours (word shape, capitalisation, affixes, lowercased words,
+function-word classes, sentence-initial flag). Each feature depends on one
+token only, so a word's contribution to any position in the window is a fixed
 vector; the tagger memoises those vectors per word and scores a whole article
-with a handful of numpy gathers. ``scripts/train_ner.py`` trains it with the
-feature code below (one implementation for training and prediction) and
-writes ``model/ner_tagger.npz`` plus its SHA-256 file; see
-``model/MODEL_CARD.md`` for the data and licences.
+with a handful of numpy gathers. Stage two (stacking) rescores each token from
+the stage-one scores of itself and its neighbours, standing in for tag
+transitions. Adjacent entity tokens are then merged into spans.
 
-Features are language-neutral on purpose: there is no Italian or Spanish
-training data, so shape, capitalisation and context carry those languages.
+``scripts/train_ner.py`` trains both with the feature code below (one
+implementation for training and prediction) and writes ``model/ner_tagger.npz``
+plus its SHA-256 file; see ``model/MODEL_CARD.md`` for the data and licences
+and ``docs/ner-training.md`` for the method.
+
+Features are language-neutral on purpose, apart from German capitalisation:
+there is no Italian or Spanish training data, so shape, capitalisation and
+context carry those languages.
 """
 
 from __future__ import annotations
@@ -29,7 +34,15 @@ import numpy.typing as npt
 
 from newsflow.stages.entities.tokenize import Token
 
-__all__ = ["ENTITY_TYPES", "TAGS", "ModelChecksumError", "PerceptronTagger", "word_feature_hashes"]
+__all__ = [
+    "ENTITY_TYPES",
+    "TAGS",
+    "ModelChecksumError",
+    "PerceptronTagger",
+    "lang_group",
+    "stack_features",
+    "word_feature_hashes",
+]
 
 TAGS: Final = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC")
 ENTITY_TYPES: Final = ("PER", "ORG", "LOC", "MISC")
@@ -53,6 +66,10 @@ MAX_TOKEN_CHARS: Final = 64
 
 MODEL_FILE: Final = "ner_tagger.npz"
 _CACHE_LIMIT: Final = 400_000
+# Words pre-scored at load: the most frequent ones (the file stores more),
+# capped so loading stays well under 2 s on a busy core.
+_WARM_AT_LOAD: Final = 8_000
+_BLAS_ROWS: Final = 256
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
@@ -262,7 +279,8 @@ class _Memo:
 
 
 class PerceptronTagger:
-    """Hashed-feature linear BIO tagger (averaged-perceptron style weights).
+    """Hashed-feature linear BIO tagger (the name is the interface's; the weights
+    come from logistic regression, see docs/ner-training.md).
 
     Instances are read-only apart from a bounded per-word memo of score vectors,
     which only makes repeated words cheaper; results never depend on it.
@@ -319,7 +337,7 @@ class PerceptronTagger:
             weights = npz["weights"].astype(np.float32) * np.float32(npz["scale"])
             intercept = npz["intercept"].astype(np.float32)
             threshold = float(npz["threshold"]) if "threshold" in npz else 0.0
-            warm = [str(w) for w in npz["warm_words"]] if "warm_words" in npz else []
+            warm = [str(w) for w in npz["warm_words"][:_WARM_AT_LOAD]] if "warm_words" in npz else []
             weak = float(npz["weak_threshold"]) if "weak_threshold" in npz else None
             stack = (npz["stack_w"], npz["stack_b"]) if "stack_w" in npz else None
         return cls(keys, weights, intercept, threshold, warm, weak, stack)
@@ -406,7 +424,14 @@ class PerceptronTagger:
         if self._stack is None:
             return first_stage, caps
         w, b = self._stack
-        out: FloatArray = stack_features(first_stage, caps, first, last) @ w + b
+        feats = stack_features(first_stage, caps, first, last)
+        out: FloatArray = np.empty((len(feats), N_TAGS), np.float32)
+        # Row blocks keep each product under OpenBLAS's multithreading cut-off
+        # (m*n*k <= 262144): waking BLAS threads on a busy 2-core box cost
+        # ~7 ms per article, a hundred times the product itself.
+        for i in range(0, len(feats), _BLAS_ROWS):
+            np.matmul(feats[i : i + _BLAS_ROWS], w, out=out[i : i + _BLAS_ROWS])
+        out += b
         return out, caps
 
     def _first_stage(
