@@ -109,7 +109,7 @@ def naive_clean(text: str) -> str:
 def language_tagger() -> Callable[[Article], Article] | None:
     if importlib.util.find_spec("newsflow.stages.language") is None:
         return None
-    from newsflow.stages.language import LanguageTagger  # noqa: PLC0415 - written by another helper
+    from newsflow.stages.language import LanguageTagger
 
     tagger: Callable[[Article], Article] = LanguageTagger()
     return tagger
@@ -151,7 +151,7 @@ def main() -> None:
     print(f"plain  ratio Cleaner/naive  {plain.ratio(naive)}   target <= 200 µs (CPU median): {verdict}")
 
     # Mojibake (UTF-8 read as Latin-1) takes the ftfy path; ftfy.fix_text alone is its baseline.
-    import ftfy  # noqa: PLC0415 - baseline only
+    import ftfy
 
     broken = [text.encode("utf-8").decode("latin-1") for text in texts[:40]]
     assert sum(text != original for text, original in zip(broken, texts[:40], strict=True)) >= 20
@@ -165,7 +165,7 @@ def main() -> None:
     print(f"mojibake Cleaner            {mojibake}")
     print(f"mojibake ftfy.fix_text      {fix_text}")
 
-    import trafilatura  # noqa: PLC0415 - baseline only
+    import trafilatura
 
     count = min(args.html_articles, len(samples))
     pages = [html_page(*samples[number], number) for number in range(count)]

@@ -237,10 +237,10 @@ def _html_tools() -> _HtmlTools:
         logger = logging.getLogger(name)
         if logger.level == logging.NOTSET:
             logger.setLevel(logging.CRITICAL)
-    from htmldate import find_date  # noqa: PLC0415 - heavy import, only for HTML records
-    from trafilatura import bare_extraction, html2txt  # noqa: PLC0415
-    from trafilatura.metadata import extract_title  # noqa: PLC0415
-    from trafilatura.utils import load_html  # noqa: PLC0415
+    from htmldate import find_date
+    from trafilatura import bare_extraction, html2txt
+    from trafilatura.metadata import extract_title
+    from trafilatura.utils import load_html
 
     return _HtmlTools(
         load_html=load_html,
@@ -291,7 +291,7 @@ def _fix_mojibake(text: str) -> str:
 
 
 def _ftfy_fix_encoding(text: str) -> str:
-    import ftfy  # noqa: PLC0415 - only texts with mojibake markers pay for the import
+    import ftfy
 
     fixed: str = ftfy.fix_encoding(text)
     return fixed

@@ -312,6 +312,7 @@ class Deduper:
             seen = self._live(verdict_key, expired)
             if seen is not None and seen[0] == article.origin:
                 _, _, status, duplicate_of, similarity, cluster = seen
+                self._rewrite(article.id, cluster)
                 return DedupResult(
                     status=status,
                     content_hash=fp.content_hash,
@@ -330,6 +331,32 @@ class Deduper:
                 result.cluster_id,
             ]
         return result
+
+    def _rewrite(self, article_id: str, cluster: str | None) -> None:
+        """Write this article's keys again, unchanged.
+
+        A replay usually means the first pass's writes were rolled back with its transaction
+        (a crash or a rebalance) while this worker's local copy kept them. Writing them again
+        puts them back into the table's changelog, so a worker that rebuilds from it agrees.
+        """
+        store = self.store
+        meta = store.get(f"m:{article_id}")
+        keys = [f"i:{article_id}", f"v:{article_id}", f"m:{article_id}"]
+        if cluster is not None:
+            keys.append(f"c:{cluster}")
+        if meta is not None:
+            _, _, _, encoded, chash, url_key = meta
+            keys += [f"h:{chash}", *([url_key] if url_key else [])]
+            if encoded:
+                for band_key in self._band_keys(base64.b64decode(encoded)):
+                    members = list(store.get(band_key) or [])
+                    if article_id not in members:
+                        members.append(article_id)
+                    store[band_key] = members
+        for key in keys:
+            value = store.get(key)
+            if value is not None:
+                store[key] = value
 
     def _judge(self, article: Article, fp: Fingerprint, expired: int, bucket: int) -> DedupResult:
         store = self.store
