@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import random
+import string
 import time
 from pathlib import Path
 
@@ -17,19 +19,15 @@ pytestmark = pytest.mark.e2e
 
 
 def articles(prefix: str, count: int) -> list[tuple[bytes, bytes]]:
-    return [
-        (
-            f"{prefix}-{i}".encode(),
-            orjson.dumps(
-                {
-                    "id": f"{prefix}-{i}",
-                    "title": f"Titolo {prefix} {i}",
-                    "text": f"Articolo numero {i} della serie {prefix}. " * 8 + f"Codice {prefix}{i * 7919}.",
-                }
-            ),
-        )
-        for i in range(count)
-    ]
+    """Distinct articles (seeded random words), so dedup passes every one through as an original."""
+    rng = random.Random(f"{prefix}-{count}")
+    vocabulary = ["".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 9))) for _ in range(3000)]
+    records = []
+    for i in range(count):
+        text = "\n\n".join(" ".join(rng.choice(vocabulary) for _ in range(50)).capitalize() + "." for _ in range(4))
+        record = {"id": f"{prefix}-{i}", "title": f"Story {prefix} {i}", "text": text}
+        records.append((f"{prefix}-{i}".encode(), orjson.dumps(record)))
+    return records
 
 
 async def group_lag(group: str, topics: list[str]) -> int:
@@ -103,7 +101,8 @@ def test_sigterm_stops_cleanly_and_a_restart_loses_nothing(tmp_path: Path) -> No
     batch = articles("term", 150)
     enriched = namespace.topic("enriched")
     run(produce(namespace.topic("raw"), batch))
-    run(read_committed([enriched], until=lambda r: len(r[enriched]) >= 20, timeout=120))
+    before = run(read_committed([enriched], until=lambda r: len(r[enriched]) >= 20, timeout=120))
+    assert len(before[enriched]) >= 20, worker.log_tail()
     started = time.monotonic()
     code = worker.terminate(timeout=60)
     assert code == 0, worker.log_tail()
