@@ -31,17 +31,18 @@ def articles(prefix: str, count: int) -> list[tuple[bytes, bytes]]:
 
 
 async def group_lag(group: str, topics: list[str]) -> int:
-    """End offset minus committed offset, summed over every partition of ``topics``."""
+    """End offset minus committed offset, summed over every partition of ``topics`` (from the broker)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
     consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, isolation_level="read_committed")
     await admin.start()
     await consumer.start()
     try:
+        described = await admin.describe_topics(topics)
+        partitions = [
+            TopicPartition(meta["topic"], part["partition"]) for meta in described for part in meta["partitions"]
+        ]
+        assert partitions, f"no partitions found for {topics}"
         committed = await admin.list_consumer_group_offsets(group)
-        partitions = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
-        if not partitions:
-            await consumer.topics()
-            partitions = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
         ends = await consumer.end_offsets(partitions)
         return sum(max(0, ends[tp] - (committed[tp].offset if tp in committed else 0)) for tp in partitions)
     finally:
@@ -52,7 +53,6 @@ async def group_lag(group: str, topics: list[str]) -> int:
 def wait_for_zero_lag(group: str, topics: list[str], timeout: float = 120.0) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
-        # Transaction markers take one offset each; lag of 0 or 1 per partition means "caught up".
         if run(group_lag(group, topics)) == 0:
             return time.monotonic() - started
         time.sleep(1.0)
