@@ -101,42 +101,46 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
         message = event.message
         return f"{message.topic}/{message.partition}/{message.offset}"
 
+    async def step(stage: Any, name: str, article: Article, event: EventT[Any]) -> Article | None:
+        """Run one stage; a record it cannot process goes to the DLQ and the handler stops (None)."""
+        try:
+            return run_stage(stage, name, article, timeout=timeout, metrics=metrics)
+        except RecordError as error:
+            await to_dlq(dead_letter(article, stage=name, error=error, origin=origin(event), metrics=metrics))
+            return None
+
     # One handler per stage. Each handles one event whole; gated() acks it and keeps commits between events.
     async def clean(event: EventT[bytes]) -> None:
         key, payload, ingested_at = event.key, event.value, utc_now_iso()
         try:
             parse = ingest(payload, key, settings, ingested_at)
-            article = run_stage(parse, "ingest", _blank(ingested_at), timeout=timeout, metrics=metrics)
-            metrics.articles_out.labels("ingest", "ok").inc()
+            parsed = run_stage(parse, "ingest", _blank(ingested_at), timeout=timeout, metrics=metrics)
         except RecordError as error:
-            letter = dead_letter(
-                payload or b"",
-                stage="ingest",
-                error=error,
-                key=key,
-                ingested_at=ingested_at,
-                origin=origin(event),
-                metrics=metrics,
+            await to_dlq(
+                dead_letter(
+                    payload or b"",
+                    stage="ingest",
+                    error=error,
+                    key=key,
+                    ingested_at=ingested_at,
+                    origin=origin(event),
+                    metrics=metrics,
+                )
             )
-            await to_dlq(letter)
             return
-        article.origin = origin(event)
-        try:
-            article = run_stage(stages.clean_and_fingerprint, "clean", article, timeout=timeout, metrics=metrics)
-        except RecordError as error:
-            await to_dlq(dead_letter(article, stage="clean", error=error, origin=origin(event), metrics=metrics))
+        metrics.articles_out.labels("ingest", "ok").inc()
+        parsed.origin = origin(event)
+        article = await step(stages.clean_and_fingerprint, "clean", parsed, event)
+        if article is None:
             return
         metrics.articles_out.labels("clean", "ok").inc()
         dedup_key = article.fingerprint.content_hash if article.fingerprint else article.id
         await cleaned.send(key=dedup_key.encode(), value=article.to_dict())
 
     async def dedup(event: EventT[Any]) -> None:
-        article = Article.from_dict(cast(dict[str, Any], event.value))
         deduper = deduper_for(event.message.partition)
-        try:
-            article = run_stage(deduper, "dedup", article, timeout=timeout, metrics=metrics)
-        except RecordError as error:
-            await to_dlq(dead_letter(article, stage="dedup", error=error, origin=origin(event), metrics=metrics))
+        article = await step(deduper, "dedup", Article.from_dict(cast(dict[str, Any], event.value)), event)
+        if article is None:
             return
         verdict = article.dedup
         assert verdict is not None  # Deduper always sets it or raises
@@ -152,21 +156,15 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
             record_outcome(metrics, record, settings.topic_duplicates)
 
     async def language(event: EventT[Any]) -> None:
-        article = Article.from_dict(cast(dict[str, Any], event.value))
-        try:
-            article = run_stage(stages.language, "language", article, timeout=timeout, metrics=metrics)
-        except RecordError as error:
-            await to_dlq(dead_letter(article, stage="language", error=error, origin=origin(event), metrics=metrics))
+        article = await step(stages.language, "language", Article.from_dict(cast(dict[str, Any], event.value)), event)
+        if article is None:
             return
         metrics.articles_out.labels("language", "ok").inc()
         await languaged.send(key=article.id.encode(), value=article.to_dict())
 
     async def entities(event: EventT[Any]) -> None:
-        article = Article.from_dict(cast(dict[str, Any], event.value))
-        try:
-            article = run_stage(stages.entities, "entities", article, timeout=timeout, metrics=metrics)
-        except RecordError as error:
-            await to_dlq(dead_letter(article, stage="entities", error=error, origin=origin(event), metrics=metrics))
+        article = await step(stages.entities, "entities", Article.from_dict(cast(dict[str, Any], event.value)), event)
+        if article is None:
             return
         metrics.articles_out.labels("entities", "ok").inc()
         record = output_record(article)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from dataclasses import fields
 from pathlib import Path
@@ -22,25 +21,13 @@ import pytest
 import yaml
 
 from newsflow.config import Settings, env_name
+from tests.deploy.tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 SETTINGS_ENV = {env_name(f.name) for f in fields(Settings)}
 NEWSFLOW_SERVICES = ("topic-init", "worker", "producer")
 LONG_RUNNING = ("kafka", "worker", "prometheus", "grafana")
-
-
-def require_tool(name: str) -> str:
-    """Path of a tool installed by scripts/install_tools.sh; skip (fail under CI) if absent."""
-    cache = Path(os.environ.get("NEWSFLOW_CACHE", Path.home() / ".cache" / "newsflow"))
-    candidate = cache / "bin" / name
-    found = str(candidate) if os.access(candidate, os.X_OK) else shutil.which(name)
-    if found:
-        return found
-    message = f"{name} not found in {cache / 'bin'} or PATH: run scripts/install_tools.sh"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def compose_config(path: Path, **env: str) -> subprocess.CompletedProcess[str]:

@@ -14,7 +14,6 @@ import http.server
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -26,24 +25,12 @@ from pathlib import Path
 import pytest
 
 from newsflow.config import Settings, env_name
+from tests.deploy.tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 SETTINGS_ENV = {env_name(f.name) for f in fields(Settings)}
-
-
-def require_tool(name: str) -> str:
-    """Path of a tool installed by scripts/install_tools.sh; skip (fail under CI) if absent."""
-    cache = Path(os.environ.get("NEWSFLOW_CACHE", Path.home() / ".cache" / "newsflow"))
-    candidate = cache / "bin" / name
-    found = str(candidate) if os.access(candidate, os.X_OK) else shutil.which(name)
-    if found:
-        return found
-    message = f"{name} not found in {cache / 'bin'} or PATH: run scripts/install_tools.sh"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from scripts/install_tools.sh; outside CI a missing tool skips, under CI
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -24,6 +23,7 @@ import pytest
 import yaml
 
 from newsflow.config import SECRET_FIELDS, Settings, env_name
+from tests.deploy.tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "helm" / "newsflow"
@@ -48,19 +48,6 @@ STANDARD_LABELS = (
     "app.kubernetes.io/managed-by",
     "helm.sh/chart",
 )
-
-
-def require_tool(name: str) -> str:
-    """Path of a tool installed by scripts/install_tools.sh; skip (fail under CI) if absent."""
-    cache = Path(os.environ.get("NEWSFLOW_CACHE", Path.home() / ".cache" / "newsflow"))
-    candidate = cache / "bin" / name
-    found = str(candidate) if os.access(candidate, os.X_OK) else shutil.which(name)
-    if found:
-        return found
-    message = f"{name} not found in {cache / 'bin'} or PATH: run scripts/install_tools.sh"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="module")

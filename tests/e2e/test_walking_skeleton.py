@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
+from newsflow.topology import LAG_INTERVAL_SECONDS
 from tests.e2e.harness import Namespace, Worker, produce, read_committed, run, scrape
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +45,12 @@ def skeleton_run(tmp_path_factory: pytest.TempPathFactory, seed_bytes: bytes) ->
                 settle=3.0,
             )
         )
+        # Lag is sampled every LAG_INTERVAL_SECONDS; give the sampler one full interval.
+        deadline = time.monotonic() + 3 * LAG_INTERVAL_SECONDS
         metrics = scrape(worker)
+        while not any(k.startswith("newsflow_consumer_lag_messages{") for k in metrics) and time.monotonic() < deadline:
+            time.sleep(0.5)
+            metrics = scrape(worker)
         example = subprocess.run(
             [
                 sys.executable,
