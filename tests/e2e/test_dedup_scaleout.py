@@ -38,8 +38,12 @@ def copies(row: dict[str, str], group: int) -> list[dict[str, str]]:
     title = row["title"]
     return [
         {"id": f"g{group}-orig", "title": title, "text": "\n\n".join(paragraphs)},
-        {"id": f"g{group}-agg", "text": "\n\n".join([title, title, "Posted at 6:48", *paragraphs, "-",
-                                                      "PREV Other story", "NEXT Another story"])},
+        {
+            "id": f"g{group}-agg",
+            "text": "\n\n".join(
+                [title, title, "Posted at 6:48", *paragraphs, "-", "PREV Other story", "NEXT Another story"]
+            ),
+        },
         {"id": f"g{group}-trunc", "title": title, "text": "\n\n".join(paragraphs[:-1])},
         {"id": f"g{group}-lead", "title": title.upper(), "text": "\n\n".join(paragraphs[1:])},
     ]
@@ -49,8 +53,9 @@ def run_topology(tmp_path: Path, partitions: int, workers: int) -> dict[str, dic
     namespace = Namespace(partitions=partitions)
     env = namespace.env(tmp_path)
     log = tmp_path / f"workers-{partitions}.log"
-    running = [Worker.start({**env, "NEWSFLOW_DATA_DIR": str(tmp_path / f"{partitions}-{i}")}, log)
-               for i in range(workers)]
+    running = [
+        Worker.start({**env, "NEWSFLOW_DATA_DIR": str(tmp_path / f"{partitions}-{i}")}, log) for i in range(workers)
+    ]
     groups = [copies(row, index) for index, row in enumerate(base_articles())]
     enriched, duplicates = namespace.topic("enriched"), namespace.topic("duplicates")
     try:
@@ -61,8 +66,14 @@ def run_topology(tmp_path: Path, partitions: int, workers: int) -> dict[str, dic
         rest = [item for batch in zip(*[g[1:] for g in groups], strict=True) for item in batch]
         run(produce(namespace.topic("raw"), [(item["id"].encode(), orjson.dumps(item)) for item in rest]))
         total = GROUPS * 4
-        outputs = run(read_committed([enriched, duplicates], timeout=180, settle=3.0,
-                                     until=lambda r: len(r[enriched]) + len(r[duplicates]) >= total))
+        outputs = run(
+            read_committed(
+                [enriched, duplicates],
+                timeout=180,
+                settle=3.0,
+                until=lambda r: len({x["id"] for x in r[enriched] + r[duplicates]}) >= total,
+            )
+        )
         assert all(worker.alive() for worker in running)
     finally:
         for worker in running:
