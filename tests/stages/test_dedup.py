@@ -344,3 +344,19 @@ def test_a_replayed_input_record_gets_its_first_verdict_back(seed_text: str) -> 
     resend = Article(id="a", text=seed_text, ingested_at="2026-11-27T20:00:09Z", origin="news.raw/1/3")
     verdict = deduper(resend).dedup
     assert verdict is not None and verdict.status == "exact_duplicate" and verdict.duplicate_of == "a"
+
+
+def test_a_replayed_original_is_original_even_if_its_verdict_record_was_lost(seed_text: str) -> None:
+    """The verdict key can be lost with a rolled-back transaction while the id key survives."""
+    from newsflow.models import Article
+
+    store: dict[str, object] = {}
+    deduper = Deduper(store)  # type: ignore[arg-type]
+    first = Article(id="a", text=seed_text, ingested_at="2026-11-27T20:00:00Z", origin="news.raw/0/7")
+    deduper(first)
+    del store["v:a"]
+    replay = Article(id="a", text=seed_text, ingested_at="2026-11-27T20:00:05Z", origin="news.raw/0/7")
+    verdict = deduper(replay).dedup
+    assert verdict is not None and verdict.status == "original" and verdict.duplicate_of is None
+    resend = Article(id="a", text=seed_text, ingested_at="2026-11-27T20:00:09Z", origin="news.raw/2/1")
+    assert deduper(resend).dedup.status == "exact_duplicate"  # type: ignore[union-attr]

@@ -11,7 +11,7 @@ Two halves, split so the expensive part scales out:
 
 Store layout (keys are str, values JSON primitives; ``B`` is the time bucket of the write)::
 
-    i:<article id>         [original id, B]                    re-send of an id
+    i:<article id>         [original id, B, origin]            re-send of an id (origin: replay check)
     v:<article id>         [origin, B, status, duplicate of, similarity, cluster id]
                                                                verdict, replayed for the same origin
     h:<content hash>       [original id, B]                    same normalised text
@@ -374,11 +374,21 @@ class Deduper:
 
         hit = self._live(id_key, expired)
         if hit is not None:
+            if str(hit[0]) == article.id and len(hit) > 2 and hit[2] is not None and hit[2] == article.origin:
+                # This very record again, judged original before, and its verdict record is gone
+                # (written in a transaction that was rolled back): the original it was.
+                return DedupResult(
+                    status="original", content_hash=fp.content_hash, cluster_id=cluster_id_for(article.id)
+                )
             # A re-send: its keys are already stored, only the cluster count changes.
             return self._duplicate("exact_duplicate", fp, str(hit[0]), 1.0, bucket)
         hash_hit = self._live(hash_key, expired)
         url_hit = self._live(url_key, expired) if url_key else None
         hit = hash_hit or url_hit
+        if hit is not None and str(hit[0]) == article.id:
+            # Its own text or URL, stored by an earlier pass over this article whose id key was
+            # lost: nothing can be a duplicate of itself, so it stays the original.
+            return DedupResult(status="original", content_hash=fp.content_hash, cluster_id=cluster_id_for(article.id))
         if hit is not None:
             original = str(hit[0])
             # Remember the id (and a new URL) so a re-send of this copy is caught too.
@@ -512,7 +522,7 @@ class Deduper:
         if stale is not None:
             # Same id seen before the window: clear what it left before writing anew.
             self._forget(article.id, int(stale[1]))
-        store[id_key] = [original, bucket]
+        store[id_key] = [original, bucket, article.origin]
         if hash_key is not None:
             store[hash_key] = [original, bucket]
         if url_key is not None:
