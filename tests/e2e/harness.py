@@ -135,8 +135,15 @@ class Worker:
             self.process.wait(30)
 
 
-async def produce(topic: str, records: Iterable[tuple[bytes | None, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", enable_idempotence=True)
+def client_options(options: dict[str, Any] | None) -> dict[str, Any]:
+    """aiokafka connection options: the test broker's plain listener unless a test passes its own (TLS/SASL)."""
+    return options if options is not None else {"bootstrap_servers": BOOTSTRAP}
+
+
+async def produce(
+    topic: str, records: Iterable[tuple[bytes | None, bytes]], *, options: dict[str, Any] | None = None
+) -> None:
+    producer = AIOKafkaProducer(**client_options(options), acks="all", enable_idempotence=True)
     await producer.start()
     try:
         for key, value in records:
@@ -185,7 +192,12 @@ async def produce_exactly_once(
 
 
 async def read_committed(
-    topics: list[str], *, until: Any = None, timeout: float = 90.0, settle: float = 0.0
+    topics: list[str],
+    *,
+    until: Any = None,
+    timeout: float = 90.0,
+    settle: float = 0.0,
+    options: dict[str, Any] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Read committed JSON records from ``topics`` until ``until(records)`` holds or ``timeout`` passes.
 
@@ -193,7 +205,7 @@ async def read_committed(
     """
     consumer = AIOKafkaConsumer(
         *topics,
-        bootstrap_servers=BOOTSTRAP,
+        **client_options(options),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         isolation_level="read_committed",

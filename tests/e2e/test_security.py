@@ -12,19 +12,17 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from newsflow.admin import BrokerUnavailable, check_broker
 from newsflow.config import Settings
 from newsflow.connection import aiokafka_options
-from tests.e2e.harness import Namespace, Worker, run
+from tests.e2e.harness import Namespace, Worker, produce, read_committed, run
 from tests.e2e.secure_broker import SecureBroker, missing_prerequisite
 
 pytestmark = pytest.mark.e2e
@@ -59,40 +57,6 @@ def secure_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureBr
         broker.stop()
 
 
-async def produce(settings: Settings, topic: str, records: list[tuple[bytes, bytes]]) -> None:
-    producer = AIOKafkaProducer(**aiokafka_options(settings), acks="all", enable_idempotence=True)
-    await producer.start()
-    try:
-        for key, value in records:
-            await producer.send_and_wait(topic, value=value, key=key)
-    finally:
-        await producer.stop()
-
-
-async def read_committed(
-    settings: Settings, topic: str, until: Callable[[list[dict[str, Any]]], bool], timeout: float
-) -> list[dict[str, Any]]:
-    consumer = AIOKafkaConsumer(
-        topic,
-        **aiokafka_options(settings),
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        isolation_level="read_committed",
-        group_id=None,
-        metadata_max_age_ms=1000,
-    )
-    await consumer.start()
-    records: list[dict[str, Any]] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline and not until(records):
-            for messages in (await consumer.getmany(timeout_ms=500)).values():
-                records += [orjson.loads(message.value) for message in messages]
-    finally:
-        await consumer.stop()
-    return records
-
-
 def newsflow(*args: str, env: dict[str, str], timeout: float = 90.0) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "newsflow", *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
@@ -120,8 +84,11 @@ def secure_run(secure_broker: SecureBroker, tmp_path_factory: pytest.TempPathFac
     topics_create = newsflow("topics", "create", env=env)
     worker = Worker.start(env, tmp_path / "worker.log")
     try:
-        run(produce(settings, settings.topic_raw, [(b"seed-1", seed_bytes)]))
-        enriched = run(read_committed(settings, settings.topic_enriched, until=lambda r: len(r) >= 1, timeout=90))
+        options = aiokafka_options(settings)
+        run(produce(settings.topic_raw, [(b"seed-1", seed_bytes)], options=options))
+        topic = settings.topic_enriched
+        out = run(read_committed([topic], until=lambda r: len(r[topic]) >= 1, timeout=90, options=options))
+        enriched = out[topic]
         metrics = worker.get("/metrics").decode()
         seconds = time.monotonic() - started
     finally:
@@ -210,8 +177,11 @@ def test_password_not_logged_with_plain_at_debug(
     settings = Settings.from_env(env)
     worker = Worker.start(env, tmp_path / "worker.log")
     try:
-        run(produce(settings, settings.topic_raw, [(b"seed-plain", seed_bytes)]))
-        enriched = run(read_committed(settings, settings.topic_enriched, until=lambda r: len(r) >= 1, timeout=90))
+        options = aiokafka_options(settings)
+        run(produce(settings.topic_raw, [(b"seed-plain", seed_bytes)], options=options))
+        topic = settings.topic_enriched
+        out = run(read_committed([topic], until=lambda r: len(r[topic]) >= 1, timeout=90, options=options))
+        enriched = out[topic]
     finally:
         worker.terminate()
     log = worker.log_path.read_text(errors="replace")
