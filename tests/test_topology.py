@@ -42,66 +42,70 @@ def app(tmp_path: Any) -> Any:
     return faust_app
 
 
-async def test_clean_agent_sends_cleaned_article_keyed_by_content_hash(
+async def test_analyse_agent_runs_the_article_stages_and_keys_by_content_hash(
     app: Any, sent: list[Any], seed_bytes: bytes
 ) -> None:
-    async with app.agents["clean"].test_context() as agent:
+    async with app.agents["analyse"].test_context() as agent:
         await agent.put(seed_bytes, key=b"seed-1")
     [(topic, key, value)] = sent
-    assert topic == "news.cleaned"
+    assert topic == "news.analysed"
     assert value["id"] == "seed-1"
     assert key == value["fingerprint"]["content_hash"].encode()
     assert "PREV" not in value["text"]
+    assert value["language"]["code"] == "it"
+    assert any(mention["text"] == "Mosca" for mention in value["entities"])
+    assert value["dedup"] is None  # decided only on the single ordered log
 
 
-async def test_clean_agent_sends_malformed_records_to_dlq(app: Any, sent: list[Any]) -> None:
-    async with app.agents["clean"].test_context() as agent:
+async def test_analyse_agent_sends_malformed_records_to_dlq(app: Any, sent: list[Any]) -> None:
+    async with app.agents["analyse"].test_context() as agent:
         await agent.put(b'{"id": "bad", "text": ', key=None)
     [(topic, key, value)] = sent
     assert (topic, key) == ("news.dlq", b"bad")
     assert value["reason"] == "malformed" and value["stage"] == "ingest"
 
 
-async def test_dedup_agent_routes_copies_to_duplicates_and_counts_clusters(
+async def test_analyse_agent_keeps_going_after_a_bad_record_in_the_same_batch(
     app: Any, sent: list[Any], seed_bytes: bytes
 ) -> None:
-    async with app.agents["clean"].test_context() as clean:
-        await clean.put(seed_bytes, key=b"first")
-        await clean.put(orjson.dumps({"id": "copy", "text": seed_bytes.decode()}), key=b"copy")
-    cleaned = [value for topic, _, value in sent if topic == "news.cleaned"]
+    async with app.agents["analyse"].test_context() as agent:
+        await agent.put(b"", key=b"empty")
+        await agent.put(seed_bytes, key=b"seed-2")
+    assert [(topic, key) for topic, key, _ in sent][0] == ("news.dlq", b"empty")
+    assert [value["id"] for topic, _, value in sent if topic == "news.analysed"] == ["seed-2"]
+
+
+async def test_dedup_agent_publishes_originals_and_routes_copies_to_duplicates(
+    app: Any, sent: list[Any], seed_bytes: bytes
+) -> None:
+    async with app.agents["analyse"].test_context() as analyse:
+        await analyse.put(seed_bytes, key=b"first")
+        await analyse.put(orjson.dumps({"id": "copy", "text": seed_bytes.decode()}), key=b"copy")
+    analysed = [value for topic, _, value in sent if topic == "news.analysed"]
     sent.clear()
     async with app.agents["dedup"].test_context() as dedup:
-        for value in cleaned:
+        for value in analysed:
             await dedup.put(value, key=value["fingerprint"]["content_hash"].encode())
     by_topic: dict[str, list[Any]] = {}
     for topic, _, value in sent:
         by_topic.setdefault(topic, []).append(value)
-    assert [v["id"] for v in by_topic["news.deduped"]] == ["first"]
+    [original] = by_topic["news.enriched"]
+    assert original["id"] == "first" and original["outcome"] == "enriched"
+    assert "fingerprint" not in original and "origin" not in original
+    assert original["language"]["code"] == "it"
+    assert any(mention["text"] == "Mosca" for mention in original["entities"])
     [duplicate] = by_topic["news.duplicates"]
     assert duplicate["id"] == "copy" and duplicate["dedup"]["duplicate_of"] == "first"
+    # Same fields as `newsflow process` gives a duplicate, where enrichment never runs.
+    assert duplicate["language"] is None and duplicate["entities"] == [] and duplicate["entity_groups"] == []
     assert by_topic["news.clusters"][-1]["copies"] == 1
 
 
-async def test_language_then_entities_agents_publish_enriched(app: Any, sent: list[Any], seed_bytes: bytes) -> None:
-    async with app.agents["clean"].test_context() as clean:
-        await clean.put(seed_bytes, key=b"seed")
-    [(_, _, cleaned)] = sent
-    cleaned["dedup"] = {
-        "status": "original",
-        "content_hash": cleaned["fingerprint"]["content_hash"],
-        "duplicate_of": None,
-        "similarity": None,
-        "cluster_id": None,
-    }
-    sent.clear()
-    async with app.agents["language"].test_context() as language:
-        await language.put(cleaned, key=b"seed")
-    [(topic, _, languaged)] = sent
-    assert topic == "news.languaged" and languaged["language"]["code"] == "it"
-    sent.clear()
-    async with app.agents["entities"].test_context() as entities:
-        await entities.put(languaged, key=b"seed")
-    [(topic, key, record)] = sent
-    assert (topic, key) == ("news.enriched", b"seed")
-    assert record["outcome"] == "enriched" and "fingerprint" not in record
-    assert any(mention["text"] == "Mosca" for mention in record["entities"])
+def test_batches_need_a_timeout(app: Any) -> None:
+    from newsflow.eos import gated
+
+    async def handle(event: Any) -> None:
+        raise AssertionError("never called")
+
+    with pytest.raises(ValueError, match="within"):
+        gated(app, handle, batch_size=10, within=0)

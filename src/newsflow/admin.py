@@ -26,15 +26,13 @@ def topic_plan(settings: Settings) -> list[TopicPlan]:
     """Every topic newsflow reads or writes, with the partition count the topology expects."""
     spread = [
         settings.topic_raw,
-        settings.topic_deduped,
-        settings.topic_languaged,
         settings.topic_enriched,
         settings.topic_duplicates,
         settings.topic_clusters,
         settings.topic_dlq,
     ]
     plan = [TopicPlan(name, settings.partitions) for name in spread]
-    plan.append(TopicPlan(settings.topic_cleaned, settings.dedup_partitions))
+    plan.append(TopicPlan(settings.topic_analysed, settings.dedup_partitions))
     return plan
 
 

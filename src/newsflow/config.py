@@ -28,9 +28,7 @@ class Settings:
     kafka_bootstrap: str = "127.0.0.1:9092"  # KAFKA_BOOTSTRAP
     app_id: str = "newsflow"
     topic_raw: str = "news.raw"
-    topic_cleaned: str = "news.cleaned"
-    topic_deduped: str = "news.deduped"
-    topic_languaged: str = "news.languaged"
+    topic_analysed: str = "news.analysed"
     topic_enriched: str = "news.enriched"
     topic_duplicates: str = "news.duplicates"
     topic_clusters: str = "news.clusters"
@@ -40,6 +38,8 @@ class Settings:
     replication_factor: int = 1
     processing_guarantee: ProcessingGuarantee = "exactly_once"
     commit_interval_seconds: float = 1.0
+    batch_size: int = 200
+    batch_within_seconds: float = 0.01
     stall_timeout_seconds: float = 120.0
     store: str = "rocksdb://"
     data_dir: str = "./.newsflow-data"
@@ -108,9 +108,11 @@ class Settings:
                 "SASL needs NEWSFLOW_KAFKA_SASL_MECHANISM, NEWSFLOW_KAFKA_SASL_USERNAME and "
                 "NEWSFLOW_KAFKA_SASL_PASSWORD"
             )
-        for name in ("partitions", "dedup_partitions", "replication_factor", "max_article_bytes"):
+        for name in ("partitions", "dedup_partitions", "replication_factor", "max_article_bytes", "batch_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{env_name(name)} must be at least 1")
+        if self.batch_within_seconds <= 0:
+            raise ConfigError("NEWSFLOW_BATCH_WITHIN_SECONDS must be positive")
         if not 0.0 < self.dedup_threshold <= 1.0:
             raise ConfigError("NEWSFLOW_DEDUP_THRESHOLD must be in (0, 1]")
         if ":" not in self.kafka_bootstrap:

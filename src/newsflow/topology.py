@@ -1,16 +1,26 @@
 """The whole stream topology in one place.
 
-    news.raw ──clean──▶ news.cleaned ──dedup──▶ news.deduped ──language──▶ news.languaged ──entities──▶ news.enriched
-                 │                        ├──▶ news.duplicates (copies, with duplicate_of)
-                 │                        └──▶ news.clusters   (copy counts per cluster_id)
-                 └───────── any stage ─────────▶ news.dlq         (payload, stage, reason, error)
+    news.raw ──analyse──▶ news.analysed ──dedup──▶ news.enriched
+               │                          ├──▶ news.duplicates (copies, with duplicate_of)
+               │                          └──▶ news.clusters   (copy counts per cluster_id)
+               └──────── any stage ───────────▶ news.dlq         (payload, stage, reason, error)
 
-Each agent reads one topic, runs one pure stage from :mod:`newsflow.stages`
-through :func:`newsflow.pipeline.run_stage`, and sends the result on. A record
-that fails goes to the DLQ; the agent never raises. ``news.cleaned`` has
-``NEWSFLOW_DEDUP_PARTITIONS`` partitions (default 1): it is the single ordered
-log where copies meet, whatever the number of raw partitions and workers (see
-``docs/dedup.md``).
+    analyse = ingest → clean → fingerprint → language → entities, one article at a time
+
+Two agents. ``analyse`` runs the per-article stages from :mod:`newsflow.stages`
+one after another, each through :func:`newsflow.pipeline.run_stage` (so each
+has its own metrics, timeout and DLQ reason), on every raw partition in
+parallel. ``dedup`` reads ``news.analysed``, which has
+``NEWSFLOW_DEDUP_PARTITIONS`` partitions (default 1): the single ordered log
+where copies meet, whatever the number of raw partitions and workers (see
+``docs/dedup.md``). The per-article stages used to be agents of their own,
+chained through topics; a hop cost more than the cleaning and language stages
+together (docs/benchmarks/throughput.md), so they run back to back in one agent
+and only dedup, which needs the single ordered log, is a hop. Duplicates pay for
+enrichment they then drop; that buys the parallel, scalable half all the heavy work.
+
+Agents take events in batches (``NEWSFLOW_BATCH_SIZE``) and handle each event
+whole; a record that fails goes to the DLQ and the agent never raises.
 """
 
 from __future__ import annotations
@@ -72,9 +82,7 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
 
     # Topics, in pipeline order.
     raw = app.topic(settings.topic_raw, key_serializer="raw", value_serializer="raw", partitions=settings.partitions)
-    cleaned = app.topic(settings.topic_cleaned, value_serializer=json, partitions=settings.dedup_partitions)
-    deduped = app.topic(settings.topic_deduped, value_serializer=json, partitions=settings.partitions)
-    languaged = app.topic(settings.topic_languaged, value_serializer=json, partitions=settings.partitions)
+    analysed = app.topic(settings.topic_analysed, value_serializer=json, partitions=settings.dedup_partitions)
     enriched = app.topic(settings.topic_enriched, value_serializer=json, partitions=settings.partitions)
     duplicates = app.topic(settings.topic_duplicates, value_serializer=json, partitions=settings.partitions)
     clusters = app.topic(settings.topic_clusters, value_serializer=json, partitions=settings.partitions)
@@ -109,8 +117,14 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
             await to_dlq(dead_letter(article, stage=name, error=error, origin=origin(event), metrics=metrics))
             return None
 
-    # One handler per stage. Each handles one event whole; gated() acks it and keeps commits between events.
-    async def clean(event: EventT[bytes]) -> None:
+    # The per-article chain, in order. Each entry is a separate pure stage with its own metrics.
+    chain = (
+        ("clean", stages.clean_and_fingerprint),
+        ("language", stages.language),
+        ("entities", stages.entities),
+    )
+
+    async def analyse(event: EventT[bytes]) -> None:
         key, payload, ingested_at = event.key, event.value, utc_now_iso()
         try:
             parse = ingest(payload, key, settings, ingested_at)
@@ -130,53 +144,42 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
             return
         metrics.articles_out.labels("ingest", "ok").inc()
         parsed.origin = origin(event)
-        article = await step(stages.clean_and_fingerprint, "clean", parsed, event)
-        if article is None:
-            return
-        metrics.articles_out.labels("clean", "ok").inc()
+        article = parsed
+        for name, stage in chain:
+            done = await step(stage, name, article, event)
+            if done is None:
+                return
+            metrics.articles_out.labels(name, "ok").inc()
+            article = done
         dedup_key = article.fingerprint.content_hash if article.fingerprint else article.id
-        await cleaned.send(key=dedup_key.encode(), value=article.to_dict())
+        # orjson encodes the dataclass directly; dataclasses.asdict would copy it first.
+        await analysed.send(key=dedup_key.encode(), value=article)
 
     async def dedup(event: EventT[Any]) -> None:
         deduper = deduper_for(event.message.partition)
-        article = await step(deduper, "dedup", Article.from_dict(cast(dict[str, Any], event.value)), event)
-        if article is None:
+        article = Article.from_dict(cast(dict[str, Any], event.value))
+        checked = await step(deduper, "dedup", article, event)
+        if checked is None:
             return
-        verdict = article.dedup
+        verdict = checked.dedup
         assert verdict is not None  # Deduper always sets it or raises
         if verdict.cluster_id is not None:
-            await clusters.send(key=verdict.cluster_id.encode(), value=cluster_update(article, deduper))
+            await clusters.send(key=verdict.cluster_id.encode(), value=cluster_update(checked, deduper))
         if verdict.status == "original":
             metrics.articles_out.labels("dedup", "ok").inc()
-            await deduped.send(key=article.id.encode(), value=article.to_dict())
+            record = output_record(checked)
+            await enriched.send(key=checked.id.encode(), value=record)
+            metrics.articles_out.labels("publish", "ok").inc()
+            record_outcome(metrics, record, settings.topic_enriched)
         else:
             metrics.articles_out.labels("dedup", "duplicate").inc()
-            record = output_record(article)
-            await duplicates.send(key=article.id.encode(), value=record)
+            record = output_record(without_enrichment(checked))
+            await duplicates.send(key=checked.id.encode(), value=record)
             record_outcome(metrics, record, settings.topic_duplicates)
 
-    async def language(event: EventT[Any]) -> None:
-        article = await step(stages.language, "language", Article.from_dict(cast(dict[str, Any], event.value)), event)
-        if article is None:
-            return
-        metrics.articles_out.labels("language", "ok").inc()
-        await languaged.send(key=article.id.encode(), value=article.to_dict())
-
-    async def entities(event: EventT[Any]) -> None:
-        article = await step(stages.entities, "entities", Article.from_dict(cast(dict[str, Any], event.value)), event)
-        if article is None:
-            return
-        metrics.articles_out.labels("entities", "ok").inc()
-        record = output_record(article)
-        await enriched.send(key=article.id.encode(), value=record)
-        metrics.articles_out.labels("publish", "ok").inc()
-        record_outcome(metrics, record, settings.topic_enriched)
-
-    # The recipe: one agent per stage, each reading the previous stage's topic.
-    app.agent(raw, name="clean")(gated(app, clean))
-    app.agent(cleaned, name="dedup")(gated(app, dedup))
-    app.agent(deduped, name="language")(gated(app, language))
-    app.agent(languaged, name="entities")(gated(app, entities))
+    size, within = settings.batch_size, settings.batch_within_seconds
+    app.agent(raw, name="analyse")(gated(app, analyse, batch_size=size, within=within))
+    app.agent(analysed, name="dedup")(gated(app, dedup, batch_size=size, within=within))
 
     _add_operational_endpoints(app, settings, metrics)
     return app
@@ -196,6 +199,15 @@ def cluster_update(article: Article, deduper: Deduper) -> ClusterUpdate:
         last_article_id=article.id,
         updated_at=utc_now_iso(),
     )
+
+
+def without_enrichment(article: Article) -> Article:
+    """A duplicate as ``newsflow process`` reports it: dedup runs before language and entities there,
+    and the duplicates topic keeps the same fields whichever path made the record."""
+    article.language = None
+    article.entities = []
+    article.entity_groups = []
+    return article
 
 
 def default_registry() -> CollectorRegistry:
@@ -255,7 +267,7 @@ def _add_operational_endpoints(app: faust.App, settings: Settings, metrics: Stag
     reported: set[tuple[str, str]] = set()
 
     # Changelog and assignor topics are assigned too, but the group never commits offsets on them.
-    sources = {settings.topic_raw, settings.topic_cleaned, settings.topic_deduped, settings.topic_languaged}
+    sources = {settings.topic_raw, settings.topic_analysed}
 
     @app.timer(interval=LAG_INTERVAL_SECONDS)  # type: ignore[untyped-decorator]
     async def report_lag() -> None:

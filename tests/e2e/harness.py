@@ -20,7 +20,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:9092")
-TOPIC_FIELDS = ("raw", "cleaned", "deduped", "languaged", "enriched", "duplicates", "clusters", "dlq")
+TOPIC_FIELDS = ("raw", "analysed", "enriched", "duplicates", "clusters", "dlq")
 
 
 def free_port() -> int:

@@ -130,7 +130,11 @@ def test_metrics_move_by_what_was_sent(skeleton_run: dict[str, Any]) -> None:
     assert m['newsflow_stage_articles_out_total{outcome="ok",stage="ingest"}'] == 2
     assert m['newsflow_stage_articles_out_total{outcome="dlq",stage="ingest"}'] == 1
     assert m['newsflow_stage_articles_out_total{outcome="duplicate",stage="dedup"}'] == 1
-    assert m['newsflow_stage_articles_out_total{outcome="ok",stage="entities"}'] == 1
+    # Both articles are enriched before dedup (the expensive stages run in parallel, ahead of the
+    # single ordered dedup log); only the original is published.
+    assert m['newsflow_stage_articles_out_total{outcome="ok",stage="entities"}'] == 2
+    assert m['newsflow_stage_articles_out_total{outcome="ok",stage="dedup"}'] == 1
+    assert m['newsflow_stage_articles_out_total{outcome="ok",stage="publish"}'] == 1
     assert m['newsflow_duplicates_total{kind="exact_duplicate"}'] == 1
     assert m['newsflow_dead_letters_total{reason="malformed",stage="ingest"}'] == 1
     assert m['newsflow_articles_by_language_total{language="it"}'] == 1

@@ -96,9 +96,7 @@ cannot drift. SASL credentials are not here: they come from a Secret.
 KAFKA_BOOTSTRAP: {{ $c.kafkaBootstrap | quote }}
 NEWSFLOW_APP_ID: {{ $c.appId | quote }}
 NEWSFLOW_TOPIC_RAW: {{ $c.topics.raw | quote }}
-NEWSFLOW_TOPIC_CLEANED: {{ $c.topics.cleaned | quote }}
-NEWSFLOW_TOPIC_DEDUPED: {{ $c.topics.deduped | quote }}
-NEWSFLOW_TOPIC_LANGUAGED: {{ $c.topics.languaged | quote }}
+NEWSFLOW_TOPIC_ANALYSED: {{ $c.topics.analysed | quote }}
 NEWSFLOW_TOPIC_ENRICHED: {{ $c.topics.enriched | quote }}
 NEWSFLOW_TOPIC_DUPLICATES: {{ $c.topics.duplicates | quote }}
 NEWSFLOW_TOPIC_CLUSTERS: {{ $c.topics.clusters | quote }}
@@ -108,6 +106,8 @@ NEWSFLOW_DEDUP_PARTITIONS: {{ $c.dedupPartitions | toString | quote }}
 NEWSFLOW_REPLICATION_FACTOR: {{ $c.replicationFactor | toString | quote }}
 NEWSFLOW_PROCESSING_GUARANTEE: {{ $c.processingGuarantee | quote }}
 NEWSFLOW_COMMIT_INTERVAL_SECONDS: {{ $c.commitIntervalSeconds | toString | quote }}
+NEWSFLOW_BATCH_SIZE: {{ $c.batchSize | toString | quote }}
+NEWSFLOW_BATCH_WITHIN_SECONDS: {{ $c.batchWithinSeconds | toString | quote }}
 NEWSFLOW_STALL_TIMEOUT_SECONDS: {{ $c.stallTimeoutSeconds | toString | quote }}
 NEWSFLOW_STORE: {{ printf "%s://" .Values.store | quote }}
 NEWSFLOW_DATA_DIR: {{ .Values.persistence.mountPath | quote }}
