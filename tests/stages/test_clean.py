@@ -573,3 +573,45 @@ def test_property_html_is_clean_or_a_record_error(body: str, wrap: bool) -> None
         return
     assert_clean(article.text)
     assert article.html is None
+
+
+# -- fast paths: each must only skip work that would change nothing ------------------------------
+
+LATIN1_LINES = st.lists(
+    st.text(st.characters(min_codepoint=0, max_codepoint=0xFF), max_size=40) | st.sampled_from(["a  b", "a\tb", "é ü"]),
+    max_size=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(lines=LATIN1_LINES, sep=st.sampled_from(["\n", "\r\n", "\u2028", "\x85"]), wide=st.booleans())
+def test_plain_lines_gate_never_skips_a_line_that_needs_cleaning(lines: list[str], sep: str, wide: bool) -> None:
+    text = sep.join(lines) + ("’" if wide else "")
+    if clean._plain_lines(text):
+        for raw in text.splitlines():
+            line = raw.strip()
+            assert line.isprintable() and "  " not in line
+            assert clean._clean_line(line) == line
+
+
+def test_plain_lines_gate_takes_ordinary_text_and_leaves_the_rest() -> None:
+    assert clean._plain_lines("Plain news.\n\nÜber München, à Paris.")
+    assert not clean._plain_lines("two  spaces")
+    assert not clean._plain_lines("a tab\there")
+    assert not clean._plain_lines("crlf\r\nline")
+    assert not clean._plain_lines("soft\u00adhyphen")
+    assert not clean._plain_lines("curly ’ quote")  # not Latin-1: the per-line checks run
+
+
+def test_latin1_text_is_always_nfc() -> None:
+    # _normalize_chars skips the NFC check for Latin-1 text on this ground: no Latin-1 character
+    # combines with another or decomposes, so any sequence of them is already NFC.
+    chars = [chr(c) for c in range(256)]
+    assert all(unicodedata.combining(ch) == 0 for ch in chars)
+    assert all(unicodedata.is_normalized("NFC", a + b) for a in chars for b in chars)
+    assert clean._is_latin1("Ça va, Müller?") and not clean._is_latin1("e\u0301") and not clean._is_latin1("’")
+
+
+def test_latin1_text_with_blank_runs_is_still_normalised(cleaner: Cleaner) -> None:
+    out = cleaner(make("Première  ligne\tavec\u00a0espaces.\n\nDeuxième ligne."))
+    assert out.text == "Première ligne avec espaces.\n\nDeuxième ligne."

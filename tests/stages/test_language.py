@@ -6,6 +6,7 @@ module stays quick; one slow test covers the default high-accuracy mode.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsflow.models import Article, LanguageResult
-from newsflow.stages.language import UND, LanguageTagger, _normalise_declared
+from newsflow.stages import language
+from newsflow.stages.language import UND, LanguageTagger, _clean, _cut, _normalise_declared
 from newsflow.stages.language_data import CORE_LANGUAGES, MARKERS, SUPPORTED_LANGUAGES
 
 SEED = Path(__file__).resolve().parents[3] / "shared" / "data" / "samples" / "000_e1a00a8e340fafa1.txt"
@@ -198,6 +200,100 @@ def test_unknown_mode_is_rejected() -> None:
 
 def test_marker_words_only_name_core_languages() -> None:
     assert set(MARKERS) <= CORE_LANGUAGES
+
+
+# -- the article path's shortcuts must not change its results -------------------------------------
+
+LINE_CHARS = st.sampled_from(["a", "é", "Ж", "中", " ", "\t", "\r", "\u00ad", "\u200b", "\u2028", "\x00", "\xa0", "."])
+
+
+def reference_judged_lines(text: str) -> list[tuple[int, int, str]]:
+    """The regex form of LanguageTagger._judged_lines, the plain way (before it was made faster)."""
+    lines = [
+        (m.start(), m.end()) for m in re.finditer(r"[^\n]+", text) if m.end() - m.start() >= language.MIN_SPAN_CHARS
+    ]
+    lines = [
+        (start + len(line) - len(line.lstrip()), end - len(line) + len(line.rstrip()))
+        for start, end in lines
+        if (line := text[start:end]).strip()
+    ]
+    if len(lines) > language.MAX_JUDGED_LINES:
+        step = len(lines) / language.MAX_JUDGED_LINES
+        lines = [lines[int(i * step)] for i in range(language.MAX_JUDGED_LINES)]
+    if not lines:
+        return []
+    per_line = max(language.LINE_SAMPLE_MIN, min(language.LINE_SAMPLE_MAX, language.DOC_SAMPLE_CHARS // len(lines)))
+    return [(start, end, _cut(text[start : min(end, start + per_line + 1)], per_line)) for start, end in lines]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(
+        st.one_of(st.text(LINE_CHARS, max_size=300), st.text(max_size=120)).map(lambda t: t.replace("\n", " ")),
+        max_size=60,
+    )
+)
+def test_judged_lines_match_the_plain_definition(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    assert LanguageTagger._judged_lines(text) == reference_judged_lines(text)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(samples=st.lists(st.one_of(st.text(LINE_CHARS, max_size=80), st.text(max_size=80)), min_size=1, max_size=12))
+def test_line_samples_are_cleaned_like_clean(tagger: LanguageTagger, samples: list[str]) -> None:
+    samples = [sample.replace("\n", " ") for sample in samples]
+    codes, cleaned = tagger._line_codes([(0, len(sample), sample) for sample in samples])
+    assert cleaned == [_clean(sample) for sample in samples]
+    assert len(codes) == len(samples)
+
+
+def test_unanimous_lines_give_what_the_document_call_gives(
+    tagger: LanguageTagger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Skipping the document call when every line agrees must not change the result."""
+    texts = {
+        "it": "\n\n".join([ITALIAN, ITALIAN.replace("ieri sera", "stamattina"), ITALIAN.replace("nuovo", "vecchio")]),
+        "fr": "\n".join([FRENCH] * 4),
+        "it-seed": SEED.read_text(encoding="utf-8"),
+    }
+    calls: list[str] = []
+    predict = tagger._fasttext_dist
+
+    def counting(cleaned: str, top_k: int = 10) -> dict[str, float]:
+        calls.append(cleaned)
+        return predict(cleaned, top_k)
+
+    monkeypatch.setattr(tagger, "_fasttext_dist", counting)
+    fast = {}
+    for name, text in texts.items():
+        fast[name] = tagger.tag(text, declared_language="fr")
+        if name != "it-seed":
+            assert not calls, name  # every line agrees: no document call, no fastText call at all
+    assert fast["it"].code == "it" and fast["fr"].code == "fr"
+    assert fast["it"].confidence == fast["fr"].confidence == 1.0
+    monkeypatch.setattr(language, "UNANIMOUS_LINES", 10**6)  # force the document call everywhere
+    calls.clear()
+    full = {name: tagger.tag(text, declared_language="fr") for name, text in texts.items()}
+    assert len(calls) >= len(texts)
+    assert fast == full
+
+
+def test_a_disagreeing_line_still_makes_the_document_call(
+    tagger: LanguageTagger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    predict = tagger._fasttext_dist
+
+    def counting(cleaned: str, top_k: int = 10) -> dict[str, float]:
+        calls.append(cleaned)
+        return predict(cleaned, top_k)
+
+    monkeypatch.setattr(tagger, "_fasttext_dist", counting)
+    text = "\n\n".join([ITALIAN, ITALIAN, FRENCH, ITALIAN])
+    result = tagger.tag(text)
+    assert calls
+    assert result.code == "it"
+    assert [span.code for span in result.spans] == ["fr"]
 
 
 @pytest.mark.slow

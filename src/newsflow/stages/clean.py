@@ -136,6 +136,9 @@ _WORD_RE = re.compile(r"\w+")
 _LEAD_RE = re.compile(r"[^\w©]*(©|\w+)")
 _TITLE_SPLIT_RE = re.compile(r"\s+[|:·•–—-]{1,2}\s+")
 _HTML_START = ("<!doctype html", "<html")
+# Latin-1 bytes of the characters a line may hold without needing _clean_line: the printable ones and "\n"
+# (the only line break that leaves nothing in a line). Deleting them leaves the bytes that need work.
+_PLAIN_LATIN1 = bytes(c for c in range(256) if chr(c).isprintable() or c == 0x0A)
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,9 +306,33 @@ def _normalize_chars(text: str) -> str:
         text = _ENTITY_RE.sub(lambda match: html_lib.unescape(match.group(0)), text)
     if not text.isascii():
         text = _fix_mojibake(text)
-        if not unicodedata.is_normalized("NFC", text):
+        # A string of Latin-1 characters is always NFC (none combines or decomposes): the
+        # encode is a copy, the NFC check a Unicode-database look-up per character (~8 µs per 5 KB).
+        if not _is_latin1(text) and not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
     return text
+
+
+def _is_latin1(text: str) -> bool:
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _plain_lines(text: str) -> bool:
+    """True when no line of ``text`` can need :func:`_clean_line`: all printable, ``\\n`` breaks, no double space.
+
+    One pass in C over the whole text instead of ``isprintable()`` and a double-space search on
+    every line (~20 µs of a 5 KB article). Only for text Latin-1 can hold (ASCII news, most
+    Western European text); anything else keeps the per-line checks.
+    """
+    try:
+        data = text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return not data.translate(None, _PLAIN_LATIN1) and b"  " not in data
 
 
 def _clean_line(line: str) -> str:
@@ -479,12 +506,13 @@ class Cleaner:
         changed = False
         blank = ("", "")
         sep = pats.separator_chars
+        check_lines = not _plain_lines(text)
         for raw in text.splitlines():
             line = raw.strip()
             if not line:
                 entries.append(blank)
                 continue
-            if not line.isprintable() or "  " in line:
+            if check_lines and (not line.isprintable() or "  " in line):
                 line = _clean_line(line)
                 changed = True
                 if not line:

@@ -39,13 +39,14 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import attrgetter, itemgetter
 from typing import Any, Literal, Protocol, cast
 
 from newsflow.errors import ConfigError
 from newsflow.models import Article, EntityGroup, EntityMention, EntityType
 from newsflow.stages.entities.gazetteer import GazEntry, Gazetteer, GazMatch, fold, load_gazetteer
 from newsflow.stages.entities.lang import LangData, for_language
-from newsflow.stages.entities.tokenize import Token, tokenize
+from newsflow.stages.entities.tokenize import Token, token_spans, tokenize
 
 __all__ = ["MAX_CHARS", "EntityExtractor", "parse_ner_models", "salience"]
 
@@ -202,54 +203,96 @@ class EntityExtractor:
     # -- NER backends --------------------------------------------------------------
 
     def _ner_spans(self, text: str, lang: str) -> list[tuple[int, int, EntityType]]:
-        if lang in self._spacy_names:
-            doc = self._spacy_pipeline(lang)(text)
-            return [
-                (ent.start_char, ent.end_char, _SPACY_LABELS[ent.label_])
-                for ent in doc.ents
-                if ent.label_ in _SPACY_LABELS
-            ]
-        tagger = self._statistical_tagger()
-        if tagger is None:
-            return []
-        out: list[tuple[int, int, EntityType]] = []
-        for start, end, etype in tagger.tag(tokenize(text), lang):
-            if etype in _ENTITY_TYPES:
-                out.append((start, end, cast(EntityType, etype)))
-        return out
+        return self._ner_spans_many([(text, lang)])[0]
+
+    def _ner_spans_many(self, fields: list[tuple[str, str]]) -> list[list[tuple[int, int, EntityType]]]:
+        """Typed NER spans of each ``(text, language)``, in order.
+
+        The shipped tagger scores all of them in one numpy pass (same result as
+        one call per text); a spaCy pipeline or an injected tagger is called
+        per text.
+        """
+        found: list[list[tuple[int, int, str]]] = [[] for _ in fields]
+        statistical: list[int] = []
+        for k, (text, lang) in enumerate(fields):
+            if lang in self._spacy_names:
+                doc = self._spacy_pipeline(lang)(text)
+                found[k] = [
+                    (ent.start_char, ent.end_char, _SPACY_LABELS[ent.label_])
+                    for ent in doc.ents
+                    if ent.label_ in _SPACY_LABELS
+                ]
+            else:
+                statistical.append(k)
+        tagger = self._statistical_tagger() if statistical else None
+        if tagger is not None:
+            many = getattr(tagger, "tag_many", None)
+            if many is not None:
+                # the shipped tagger takes parallel lists: no Token per word
+                tagged = cast(
+                    list[list[tuple[int, int, str]]],
+                    many([token_spans(fields[k][0]) for k in statistical], [fields[k][1] for k in statistical]),
+                )
+                for k, spans in zip(statistical, tagged, strict=True):
+                    found[k] = spans
+            else:
+                for k in statistical:
+                    found[k] = tagger.tag(tokenize(fields[k][0]), fields[k][1])
+        return [[(s, e, cast(EntityType, t)) for s, e, t in spans if t in _ENTITY_TYPES] for spans in found]
 
     # -- the stage -----------------------------------------------------------------
 
     def __call__(self, article: Article) -> Article:
-        code = article.language.code if article.language else None
-        lang = code if code and code != "und" else "und"
-        ld = for_language(lang)
-        mentions: list[_Mention] = []
-        if article.title:
-            mentions += self._field_mentions(article.title, "title", lang, ld)
-        mentions += self._field_mentions(article.text, "text", lang, ld)
-        _link_person_parts(mentions, article, ld)
-        mentions = _add_surname_mentions(mentions, article)
-        article.entities = [
-            EntityMention(
-                text=((article.title or "") if m.field == "title" else article.text)[m.start : m.end],
-                type=m.type,
-                start=m.start,
-                end=m.end,
-                canonical=m.canonical,
-                kb_id=m.kb_id,
-                field=m.field,
-            )
-            for m in mentions
-        ]
-        article.entity_groups = _groups(mentions, len(article.text))
-        return article
+        return self.extract_many([article])[0]
 
-    def _field_mentions(self, text: str, field: Field, lang: str, ld: LangData) -> list[_Mention]:
-        text = text[: self._max_chars]
-        if not text.strip():
-            return []
-        spans = [s for s in (_trim(text, *span, ld) for span in self._ner_spans(text, lang)) if s is not None]
+    def extract_many(self, articles: list[Article]) -> list[Article]:
+        """The stage over several articles: the same result as calling it on each in turn.
+
+        The statistical tagger then scores every title and text in one numpy
+        pass, which saves its fixed per-call cost; everything else runs per
+        article. Articles are filled in place and returned in order.
+        """
+        plans: list[tuple[Article, str, LangData, list[tuple[Field, str]]]] = []
+        ner_inputs: list[tuple[str, str]] = []
+        for article in articles:
+            code = article.language.code if article.language else None
+            lang = code if code and code != "und" else "und"
+            ld = for_language(lang)
+            fields: list[tuple[Field, str]] = []
+            if article.title:
+                fields.append(("title", article.title[: self._max_chars]))
+            fields.append(("text", article.text[: self._max_chars]))
+            fields = [(field, text) for field, text in fields if text.strip()]
+            ner_inputs += [(text, lang) for _, text in fields]
+            plans.append((article, lang, ld, fields))
+        ner = iter(self._ner_spans_many(ner_inputs))
+        for article, _, ld, fields in plans:
+            mentions: list[_Mention] = []
+            for field, text in fields:
+                mentions += self._field_mentions(text, field, ld, next(ner))
+            _link_person_parts(mentions, article, ld)
+            mentions = _add_surname_mentions(mentions, article)
+            title, body = article.title or "", article.text
+            # positional arguments (text, type, start, end, canonical, kb_id, field): ~100 per article
+            article.entities = [
+                EntityMention(
+                    (title if m.field == "title" else body)[m.start : m.end],
+                    m.type,
+                    m.start,
+                    m.end,
+                    m.canonical,
+                    m.kb_id,
+                    m.field,
+                )
+                for m in mentions
+            ]
+            article.entity_groups = _groups(mentions, len(article.text))
+        return articles
+
+    def _field_mentions(
+        self, text: str, field: Field, ld: LangData, ner_spans: list[tuple[int, int, EntityType]]
+    ) -> list[_Mention]:
+        spans = [s for s in (_trim(text, *span, ld) for span in ner_spans) if s is not None]
         matches = self.gazetteer.find(text, ld.stop_names)
         if field == "text":
             spans = [_extend_person(text, s, self.gazetteer, ld) for s in spans]
@@ -323,7 +366,7 @@ class EntityExtractor:
                 out.append(_Mention(s, e, linked.type, linked.canonical, linked.kb_id, field, t))
             else:
                 out.append(_Mention(s, e, t, surface, None, field, t))
-        out.sort(key=lambda x: x.start)
+        out.sort(key=attrgetter("start"))
         return out
 
 
@@ -331,10 +374,11 @@ class _Intervals:
     """Disjoint half-open intervals kept sorted, for overlap tests in O(log n)."""
 
     def __init__(self, spans: Iterable[tuple[int, int]] = ()) -> None:
-        self._starts: list[int] = []
-        self._ends: list[int] = []
-        for start, end in sorted(spans):
-            self.add(start, end)
+        # What add() would build from the spans in sorted order (it inserts
+        # before equal starts, so those end up longest first), built directly.
+        pairs = sorted(sorted(spans, key=itemgetter(1), reverse=True), key=itemgetter(0))
+        self._starts: list[int] = [start for start, _ in pairs]
+        self._ends: list[int] = [end for _, end in pairs]
 
     def overlaps(self, start: int, end: int) -> bool:
         # only the last interval starting before ``end`` can reach past ``start``
@@ -375,7 +419,8 @@ def _trim(text: str, start: int, end: int, etype: EntityType, ld: LangData) -> t
         end = cut
         while end > start and not text[end - 1].isalnum():
             end -= 1
-    if start >= end or not any(ch.isalpha() for ch in text[start:end]):
+    # (a leading letter, the usual case, settles it without the scan)
+    if start >= end or not (text[start].isalpha() or any(ch.isalpha() for ch in text[start:end])):
         return None
     return start, end, etype
 
@@ -478,8 +523,9 @@ def _link_person_parts(mentions: list[_Mention], article: Article, ld: LangData)
     for canonical in full:
         words = canonical.split()
         for word in {words[0], words[-1]}:
-            if fold(word) not in ld.honorifics:
-                parts.setdefault(fold(word), set()).add(canonical)
+            folded = fold(word)
+            if folded not in ld.honorifics:
+                parts.setdefault(folded, set()).add(canonical)
     for m in mentions:
         if len(m.canonical.split()) != 1:
             continue
@@ -524,35 +570,34 @@ def _add_surname_mentions(mentions: list[_Mention], article: Article) -> list[_M
                     added.append(_Mention(start, end, "PER", canonical, kb_id, field, None))
                     taken.add(start, end)
                 start = text.find(name, end)
-    added.sort(key=lambda m: (m.field != "title", m.start))
+    # by (field != "title", start) in two stable C-keyed sorts: "title" > "text"
+    added.sort(key=attrgetter("start"))
+    added.sort(key=attrgetter("field"), reverse=True)
     return added
 
 
 def _groups(mentions: list[_Mention], text_len: int) -> list[EntityGroup]:
-    acc: dict[tuple[str, ...], dict[str, Any]] = {}
+    # per key: [first mention, count, in title, best position]
+    acc: dict[tuple[str | None, ...], list[Any]] = {}
+    length = max(text_len, 1)
     for m in mentions:
         key = ("kb", m.kb_id) if m.kb_id else ("name", m.type, m.canonical)
-        position = 1.0 if m.field == "title" else 1.0 - m.start / max(text_len, 1)
+        in_title = m.field == "title"
+        position = 1.0 if in_title else 1.0 - m.start / length
         g = acc.get(key)
         if g is None:
-            acc[key] = {"m": m, "count": 1, "title": m.field == "title", "pos": position}
+            acc[key] = [m, 1, in_title, position]
         else:
-            g["count"] += 1
-            g["title"] = g["title"] or m.field == "title"
-            g["pos"] = max(g["pos"], position)
+            g[1] += 1
+            g[2] = g[2] or in_title
+            g[3] = max(g[3], position)
     if not acc:
         return []
-    max_count = max(g["count"] for g in acc.values())
+    max_count = max(g[1] for g in acc.values())
+    # positional: (canonical, kb_id, type, mention_count, in_title, salience)
     groups = [
-        EntityGroup(
-            canonical=g["m"].canonical,
-            kb_id=g["m"].kb_id,
-            type=g["m"].type,
-            mention_count=g["count"],
-            in_title=g["title"],
-            salience=salience(g["count"], max_count, g["pos"], g["title"]),
-        )
-        for g in acc.values()
+        EntityGroup(m.canonical, m.kb_id, m.type, count, title, salience(count, max_count, pos, title))
+        for m, count, title, pos in acc.values()
     ]
     groups.sort(key=lambda g: (-g.salience, g.canonical))
     return groups

@@ -1,0 +1,230 @@
+"""The fast paths of the entities stage (issue #9) against straightforward reference implementations.
+
+Each reference below is the pre-optimisation algorithm written plainly (the regex ``findall`` +
+``str.find`` tokenizer, per-slot feature hashing, binary search of the feature keys, the
+padded-sentence first stage with ``stack_features``); the fast code must agree with it exactly,
+floats bit for bit.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from newsflow.models import Article, LanguageResult
+from newsflow.stages.entities import EntityExtractor
+from newsflow.stages.entities.gazetteer import _BOUNDARY_TABLE, _OTHER_SCRIPT, _padded_boundaries, load_gazetteer
+from newsflow.stages.entities.tagger import (
+    BOS,
+    EOS,
+    MAX_SENTENCE_TOKENS,
+    N_TAGS,
+    SENTENCE_END,
+    SLOT_CUR,
+    SLOT_M1,
+    SLOT_M2,
+    SLOT_P1,
+    SLOT_P2,
+    PerceptronTagger,
+    lang_group,
+    stack_features,
+    word_feature_hashes,
+    word_hash_slots,
+)
+from newsflow.stages.entities.tokenize import _ELISIONS, _TOKEN_RE, Token, token_spans, tokenize
+
+TEXTS = [
+    "Angela Merkel visited Paris with Emmanuel Macron. Then they met in Berlin!",
+    "dell'Italia, l'ONU e 1.000,5 euro; Obama's plan, L'Aquila and QU'IL and the rock'n'roll era’s end.",
+    "Il presidente dell’Unione europea, Ursula von der Leyen, ha detto all'ANSA che l'accordo è vicino.",
+    "Сергей Лавров встретился с Энтони Блинкеном в Женеве. İstanbul’da Straße Ærø.",
+    "Well-known co-founder ‐ x‑ray — 3.14 and 2,5 and U.S.-based McDONALD's (NYSE: MCD) Choe Son Hui.",
+    "\x00 odd \ud800 token x" + "y" * 100 + " end. ' '' ’ a' b’ l' d’",
+    "no punctuation at all " * 150,
+    "Short. " * 90 + "A very long sentence " * 70,
+    "Washington state and the state of Washington; Mr. John Smith met Dr. Jane Doe in New York City.",
+    "",
+    "   \n\t ",
+]
+
+
+def reference_tokens(text: str) -> list[tuple[str, int, int]]:
+    """The tokenizer before issue #9: findall + str.find, then apostrophe splitting."""
+    out: list[tuple[str, int, int]] = []
+    pos = 0
+    for word in _TOKEN_RE.findall(text):
+        start = text.find(word, pos)
+        pos = start + len(word)
+        out.append((word, start, pos))
+    split: list[tuple[str, int, int]] = []
+    for word, start, end in out:
+        if word[-1] in "'’" and len(word) > 1 and word[:-1].lower() not in _ELISIONS:
+            split += [(word[:-1], start, end - 1), (word[-1], end - 1, end)]
+        else:
+            split.append((word, start, end))
+    return split
+
+
+@pytest.fixture(scope="module")
+def tagger() -> PerceptronTagger:
+    return PerceptronTagger.load()
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_token_spans_match_the_reference_tokenizer(text: str) -> None:
+    words, starts, ends = token_spans(text)
+    assert list(zip(words, starts, ends, strict=True)) == reference_tokens(text)
+    assert tokenize(text) == [Token(w, s, e) for w, s, e in reference_tokens(text)]
+
+
+def test_word_hash_slots_equal_the_feature_hashes() -> None:
+    words = {w for text in TEXTS for w in token_spans(text)[0]}
+    words |= {BOS, EOS, "", "X" * 100, "aaaa-BBBB-1111", "The", "the", "IN", "de", "ſ", "K", "McDONALD", "x1x2"}
+    shapes: dict[str, tuple[str, str]] = {}
+    for group in ("", "de", "xx"):
+        for word in sorted(words):
+            slots = word_feature_hashes(word, group)
+            expected = ([h for slot in slots for h in slot], [len(slot) for slot in slots])
+            assert word_hash_slots(word, group) == expected, word
+            assert word_hash_slots(word, group, shapes) == expected, word
+    assert shapes  # the cache was used, and a second pass through it agreed
+
+
+def test_feature_rows_match_binary_search(tagger: PerceptronTagger) -> None:
+    keys = tagger._keys
+    rng = np.random.default_rng(9)
+    h = np.concatenate(
+        [
+            rng.integers(0, 2**32, 5000, dtype=np.uint64).astype(np.uint32),
+            keys[rng.integers(0, len(keys), 5000)],
+            keys[:3],
+            keys[-3:],
+            np.array([0, 2**32 - 1], np.uint32),
+        ]
+    )
+    idx = np.minimum(np.searchsorted(keys, h), len(keys) - 1)
+    expected = np.where(keys[idx] == h, idx, len(keys))
+    assert np.array_equal(tagger._rows(h), expected)
+    assert (expected < len(keys)).sum() >= 5006
+
+
+def reference_scores(tagger: PerceptronTagger, words: list[str], lang: str) -> npt.NDArray[np.float32]:
+    """Both stages as before issue #9: padded sentences, stack_features, hstack, 256-row products."""
+    memo = tagger._memo(lang_group(lang))
+    ids = tagger._ids(memo, words)
+    n = len(ids)
+    is_end = (ids >= 2) & (ids < 2 + len(SENTENCE_END))
+    first = np.empty(n, bool)
+    first[0] = True
+    first[1:] = is_end[:-1]
+    positions = np.arange(n)
+    start = np.maximum.accumulate(np.where(first, positions, 0))
+    first |= (positions - start) % MAX_SENTENCE_TOKENS == 0
+    last = np.empty(n, bool)
+    last[-1] = True
+    last[:-1] = first[1:]
+    sid = np.cumsum(first) - 1
+    pos = positions + 2 + 4 * sid
+    padded = np.full(n + 4 * (int(sid[-1]) + 1), 0, np.int64)
+    padded[pos[last] + 1] = 1
+    padded[pos[last] + 2] = 1
+    padded[pos] = ids
+    v = memo.vectors
+    first_stage = (
+        v[padded[pos - 2], SLOT_M2]
+        + v[padded[pos - 1], SLOT_M1]
+        + v[ids, SLOT_CUR + first]
+        + v[padded[pos + 1], SLOT_P1]
+        + v[padded[pos + 2], SLOT_P2]
+        + tagger._intercept
+    )
+    assert tagger._stack is not None
+    w, b = tagger._stack
+    feats = stack_features(first_stage, memo.caps[ids], first, last)
+    out = np.empty((n, N_TAGS), np.float32)
+    for i in range(0, n, 256):
+        np.matmul(feats[i : i + 256], w, out=out[i : i + 256])
+    out += b
+    return out
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_scores_are_bit_identical_to_the_reference(tagger: PerceptronTagger, lang: str) -> None:
+    for text in TEXTS:
+        words = token_spans(text)[0]
+        if not words:
+            continue
+        expected = reference_scores(tagger, words, lang)
+        got = tagger.scores(words, lang)
+        assert got.dtype == np.float32
+        assert got.tobytes() == expected.tobytes(), text[:40]
+
+
+def test_tag_many_equals_one_call_per_text_and_leaves_the_same_memo() -> None:
+    one, many = PerceptronTagger.load(), PerceptronTagger.load()
+    langs = ["en", "de", "it", "en", "ru", "fr", "de", "en", "es", "en", "en"]
+    sequences = [token_spans(t) for t in TEXTS]
+    expected = [one.tag_spans(*seq, lang) for seq, lang in zip(sequences, langs, strict=True)]
+    assert many.tag_many(sequences, langs) == expected
+    assert sum(map(len, expected)) > 10
+    for group in ("", "de"):
+        a, b = one._memo(group), many._memo(group)
+        assert a.index == b.index
+        assert a.vectors[: len(a.index)].tobytes() == b.vectors[: len(b.index)].tobytes()
+
+
+def test_token_api_and_list_api_agree(tagger: PerceptronTagger) -> None:
+    for text in TEXTS:
+        assert tagger.tag(tokenize(text), "it") == tagger.tag_spans(*token_spans(text), "it")
+
+
+def _articles() -> list[Article]:
+    out = []
+    for k, text in enumerate(TEXTS[:9]):
+        title = TEXTS[(k + 3) % 9][:60] if k % 3 else None
+        lang = ["en", "it", "de", "und", "fr"][k % 5]
+        out.append(Article(id=f"a{k}", text=text, ingested_at="t", title=title, language=LanguageResult(lang, 1.0)))
+    return out
+
+
+def test_extract_many_equals_one_call_per_article() -> None:
+    gazetteer = load_gazetteer()
+    single = EntityExtractor(gazetteer=gazetteer, tagger=PerceptronTagger.load())
+    batched = EntityExtractor(gazetteer=gazetteer, tagger=PerceptronTagger.load())
+    expected = [single(a) for a in _articles()]
+    got = batched.extract_many(_articles())
+    assert [a.entities for a in got] == [a.entities for a in expected]
+    assert [a.entity_groups for a in got] == [a.entity_groups for a in expected]
+    assert sum(len(a.entities) for a in expected) > 10
+
+
+def test_boundary_folding_fast_path_equals_translate() -> None:
+    lut = load_gazetteer()._lut
+    extra = [
+        "“Quoted” — text… with ‘curly’ «guillemets» ¡and! ｆｕｌｌ，width 。",
+        "\U0001f600 emoji",
+        "Ереван Հայաստան",
+    ]
+    extra += ["\u052f\u0530", "\u1fff\u2000", "\u2bff\u2c00", "\u2dff\u2e00", "\u2e7f", "\u2e80", "\uffff", "\ud800"]
+    for text in [*TEXTS, *extra]:
+        folded = text.lower()
+        expected = (f" {folded.translate(_BOUNDARY_TABLE)} ", bool(_OTHER_SCRIPT.search(folded)))
+        assert _padded_boundaries(folded, lut) == expected, repr(text)
+
+
+def test_gazetteer_lookup_cache_is_transparent() -> None:
+    gazetteer = load_gazetteer()
+    names = ["Washington", "washington", "  Paris ", "USA", "Not A Place Name", "Roma", "ROMA"]
+    first = [gazetteer.lookup(name) for name in names]
+    again = [gazetteer.lookup(name) for name in names]
+    assert first == again
+    assert first[0] and first[2] and not first[4]
+    # the uncached computation, as lookup() did before it had a cache
+    for name, found in zip(names, first, strict=True):
+        exact = gazetteer._exact.get(name.strip())
+        key = " ".join(name.strip().lower().split())
+        indexes = exact or gazetteer._names.get(re.sub(r"\s+", " ", key), [])
+        assert found == tuple(gazetteer.entries[i] for i in indexes)
