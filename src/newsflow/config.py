@@ -40,6 +40,7 @@ class Settings:
     commit_interval_seconds: float = 1.0
     batch_size: int = 200
     batch_within_seconds: float = 0.01
+    producer_linger_seconds: float = 0.01
     stall_timeout_seconds: float = 120.0
     store: str = "rocksdb://"
     data_dir: str = "./.newsflow-data"
@@ -111,6 +112,8 @@ class Settings:
         for name in ("partitions", "dedup_partitions", "replication_factor", "max_article_bytes", "batch_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{env_name(name)} must be at least 1")
+        if self.producer_linger_seconds < 0:
+            raise ConfigError("NEWSFLOW_PRODUCER_LINGER_SECONDS must not be negative")
         if self.batch_within_seconds <= 0:
             raise ConfigError("NEWSFLOW_BATCH_WITHIN_SECONDS must be positive")
         if not 0.0 < self.dedup_threshold <= 1.0:

@@ -29,6 +29,8 @@ holding the gate, and :class:`GatedConsumer` takes the gate to commit.
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import shutil
 import weakref
 from collections.abc import Awaitable, Callable
@@ -40,6 +42,11 @@ from faust.streams import Stream, _current_event, current_event
 from faust.transport.consumer import TransactionManager
 from faust.transport.drivers.aiokafka import Consumer, Transport
 from faust.types import EventT, StreamT
+
+log = logging.getLogger(__name__)
+
+# What a worker exits with when only a restart from the last commit helps (exactly-once makes that safe).
+RESTART_EXIT_CODE = 70
 
 
 class SourcePartitionTransactionManager(TransactionManager):
@@ -90,11 +97,17 @@ def gated(
     batch_size: int = 1,
     within: float = 0.01,
 ) -> Callable[[StreamT[Any]], Any]:
-    """An agent body that takes events in batches and handles each whole: outputs, table writes, acks.
+    """An agent body that takes events in batches and handles each whole: outputs, table writes, ack.
 
     The commit gate is held for the whole batch, so a commit falls between batches and never
-    between an event's outputs and its ack. A batch costs one gate and one take; the events in
-    it are still handled one by one, so a failure stays one record's failure.
+    between an event's outputs and its ack. Events are still handled one by one, so a failure
+    stays one record's failure.
+
+    faust's ``take_events`` acks every event of a batch when the batch ends, *also* when the agent
+    stops in the middle of it (an exception, a cancel at shutdown): the events not yet handled
+    would be committed and lost. So each event gets a second reference while it is in the batch;
+    the handler drops it once the event is done, and take_events' closing ack can only finish
+    events that were handled. Unhandled ones stay uncommitted and are read again.
     """
     if within <= 0:
         raise ValueError("within must be positive: faust's take_events waits forever for a full batch otherwise")
@@ -103,26 +116,42 @@ def gated(
         gate = commit_gate(app)
         # StreamT (the type faust hands agents) leaves out take_events; the object is a Stream.
         async for events in cast(Stream[Any], stream).take_events(batch_size, within):
+            for event in events:
+                event.message.incref()
             async with gate:
-                for event in events:
-                    if _stale(app, event):
-                        # Taken before a rebalance moved its partition: the new owner reads it
-                        # again from the committed offset. faust's own loop skips these the same way.
-                        continue
-                    # take_events buffers events in a background task, so this task has no current
-                    # event; set it, so table writes and transactional sends belong to its partition.
-                    # (Only the context variable: the stream's own current_event is the buffer's.)
-                    token = _current_event.set(weakref.ref(event))
-                    try:
-                        await handle(event)
-                    finally:
-                        _current_event.reset(token)
-                if app.in_transaction:
-                    # Table changelog writes wait in faust's producer buffer; they must be in the
-                    # transaction before the batch's offsets can commit with it.
-                    await app.producer.buffer.flush()
-                for event in events:
-                    await stream.ack(event)
+                handled: list[EventT[Any]] = []
+                try:
+                    for event in events:
+                        if _stale(app, event):
+                            # Taken before a rebalance: whoever owns the partition now reads it
+                            # again from the committed offset, so it must not be acked here.
+                            continue
+                        # take_events buffers events in a background task, so this task has no
+                        # current event; set it, so table writes and transactional sends belong to
+                        # its partition. (Only the context variable: the stream's own
+                        # current_event belongs to the buffering task.)
+                        token = _current_event.set(weakref.ref(event))
+                        try:
+                            await handle(event)
+                        finally:
+                            _current_event.reset(token)
+                        handled.append(event)
+                except Exception:
+                    # Not a bad record (stages turn those into dead letters) but the broker or the
+                    # producer failing mid-transaction. Kafka Streams drops the task and rejoins;
+                    # here the worker exits and its supervisor restarts it from the last commit.
+                    log.critical(
+                        "agent failed outside any stage: exiting, to restart from the last commit", exc_info=True
+                    )
+                    os._exit(RESTART_EXIT_CODE)
+                finally:
+                    if app.in_transaction:
+                        # Table changelog writes wait in faust's producer buffer; they must be in
+                        # the transaction before the offsets of their events can commit with it.
+                        await app.producer.buffer.flush()
+                    for event in handled:
+                        event.message.decref()
+                        await stream.ack(event)
 
     return agent
 

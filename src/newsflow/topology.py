@@ -40,7 +40,7 @@ from newsflow import __version__
 from newsflow.codecs import OrjsonCodec
 from newsflow.config import Settings
 from newsflow.connection import aiokafka_options, faust_broker_options
-from newsflow.eos import App, gated
+from newsflow.eos import RESTART_EXIT_CODE, App, gated
 from newsflow.errors import RecordError
 from newsflow.metrics import StageMetrics
 from newsflow.models import SCHEMA_VERSION, Article, ClusterUpdate, DeadLetter, output_record, utc_now_iso
@@ -74,6 +74,8 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
         web_port=settings.web_port,
         web_bind=settings.web_host,
         consumer_auto_offset_reset="earliest",
+        # Each article makes ~40 changelog writes; lingering lets them share produce requests.
+        producer_linger=settings.producer_linger_seconds,
         autodiscover=False,
         version=1,
     )
@@ -312,4 +314,4 @@ def _add_operational_endpoints(app: faust.App, settings: Settings, metrics: Stag
                 total_lag,
             )
             # Exactly-once makes this as safe as a crash; a clean shutdown could hang in the stall.
-            os._exit(70)
+            os._exit(RESTART_EXIT_CODE)
