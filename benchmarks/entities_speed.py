@@ -3,7 +3,7 @@
 
     /work/venv/bin/python benchmarks/entities_speed.py            # 2 x 1000 articles
     /work/venv/bin/python benchmarks/entities_speed.py --n 2000
-    /work/venv/bin/python benchmarks/entities_speed.py --baseline-rev HEAD   # before/after, same run
+    /work/venv/bin/python benchmarks/entities_speed.py --baseline-rev d8addde   # before/after, same run
 
 Articles are built like benchmarks/pipeline.py's (BBC news from ../shared/data/news/bbc_news.jsonl,
 read in place, seeded): set A and a disjoint-seeded set B. With one fresh extractor (model and
