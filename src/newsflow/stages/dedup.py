@@ -3,7 +3,7 @@
 Two halves, split so the expensive part scales out:
 
 * :func:`fingerprint` is pure and cheap (~0.2 ms of CPU for 5 KB of text). It runs in the
-  parallel clean agents and fills ``article.fingerprint``.
+  parallel analyse agents and fills ``article.fingerprint``.
 * :class:`Deduper` only looks things up in a :class:`SeenStore` (a Faust table in
   production, a dict in tests) and decides ``original`` / ``exact_duplicate`` /
   ``near_duplicate``. The first copy of a story to reach it is the original; every later
