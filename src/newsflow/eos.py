@@ -101,7 +101,9 @@ def gated(
 
     The commit gate is held for the whole batch, so a commit falls between batches and never
     between an event's outputs and its ack. Events are still handled one by one, so a failure
-    stays one record's failure.
+    stays one record's failure. A batch taken before a revocation is finished, outputs and acks,
+    before the revocation's commit: that commit waits for the gate, and faust's revocation waits
+    for every taken event to be acked.
 
     faust's ``take_events`` acks every event of a batch when the batch ends, *also* when the agent
     stops in the middle of it (an exception, a cancel at shutdown): the events not yet handled
@@ -122,10 +124,12 @@ def gated(
                 handled: list[EventT[Any]] = []
                 try:
                     for event in events:
-                        if _stale(app, event):
-                            # Taken before a rebalance: whoever owns the partition now reads it
-                            # again from the committed offset, so it must not be acked here.
-                            continue
+                        if event.message.generation_id != app.consumer_generation_id:
+                            # A rebalance completed after this batch was taken. That should not
+                            # happen (revocation waits for taken events to be acked), and neither
+                            # acking nor handling the event is safe now; a restart from the last
+                            # commit is.
+                            raise StaleBatch(f"event of generation {event.message.generation_id} in a batch")
                         # take_events buffers events in a background task, so this task has no
                         # current event; set it, so table writes and transactional sends belong to
                         # its partition. (Only the context variable: the stream's own
@@ -156,8 +160,8 @@ def gated(
     return agent
 
 
-def _stale(app: faust.App, event: EventT[Any]) -> bool:
-    return not app.flow_control.is_active() or event.message.generation_id != app.consumer_generation_id
+class StaleBatch(RuntimeError):
+    """A batch holds an event from before the last rebalance."""
 
 
 class SourcePartitionTransport(Transport):
