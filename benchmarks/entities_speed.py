@@ -29,7 +29,6 @@ import argparse
 import importlib
 import os
 import platform
-import random
 import re
 import statistics
 import subprocess
@@ -42,13 +41,13 @@ from pathlib import Path
 from typing import Protocol, cast
 
 import orjson
+from pipeline import articles  # the ~5 KB BBC articles every stage benchmark uses
 
 from newsflow.models import Article, LanguageResult
 from newsflow.stages.entities import EntityExtractor
 from newsflow.stages.entities.tokenize import _TOKEN_RE
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data" / "news" / "bbc_news.jsonl"
 ENTITIES = "src/newsflow/stages/entities"
 
 
@@ -56,21 +55,6 @@ class Stage(Protocol):
     def __call__(self, article: Article) -> Article: ...
 
     def warm_up(self) -> None: ...
-
-
-def payloads(n: int, seed: int) -> list[bytes]:
-    """~5 KB articles exactly as benchmarks/pipeline.py builds them."""
-    rows = [orjson.loads(line) for line in DATA.read_bytes().splitlines() if line.strip()]
-    rng = random.Random(seed)
-    out = []
-    for index in range(n):
-        row = rng.choice(rows)
-        text = row["text"]
-        while len(text.encode()) < 5000:
-            text += "\n\n" + rng.choice(rows)["text"]
-        text = text.encode()[:5000].decode("utf-8", "ignore")
-        out.append(orjson.dumps({"id": f"b{seed}-{index}", "title": row["title"], "text": text}))
-    return out
 
 
 def article(payload: bytes) -> Article:
@@ -167,8 +151,8 @@ def main() -> None:
         f"seed={args.seed} n={args.n} batch={args.batch} python={platform.python_version()} "
         f"machine={platform.machine()} cpus={os.cpu_count()} loadavg={os.getloadavg()[0]:.2f}"
     )
-    set_a = payloads(args.n, args.seed)
-    set_b = payloads(args.n, args.seed + 1)
+    set_a = articles(args.n, args.seed)
+    set_b = articles(args.n, args.seed + 1)
 
     extractor = EntityExtractor()
     started = time.perf_counter()
