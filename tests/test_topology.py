@@ -109,3 +109,41 @@ def test_batches_need_a_timeout(app: Any) -> None:
 
     with pytest.raises(ValueError, match="within"):
         gated(app, handle, batch_size=10, within=0)
+
+
+async def test_memory_band_index_is_rebuilt_from_the_table_on_recovery(
+    tmp_path: Any, sent: list[Any], seed_bytes: bytes
+) -> None:
+    settings = Settings.from_env(
+        {
+            "NEWSFLOW_STORE": "memory://",
+            "NEWSFLOW_DATA_DIR": str(tmp_path),
+            "NEWSFLOW_PROCESSING_GUARANTEE": "at_least_once",
+            "NEWSFLOW_DEDUP_BAND_INDEX": "memory",
+        }
+    )
+    app = create_app(settings, registry=CollectorRegistry())
+    app.finalize()
+    app.flow_control.resume()
+    # A near copy: a few copy edits and a footer, so only the LSH bands can find it.
+    seed = seed_bytes.decode()
+    edited = seed.replace("ha dichiarato", "ha detto").replace("Vladimir Putin", "Putin") + "\nCondividi\n"
+    assert edited != seed
+    async with app.agents["analyse"].test_context() as analyse:
+        await analyse.put(seed_bytes, key=b"seed")
+        await analyse.put(orjson.dumps({"id": "copy", "text": edited}), key=b"copy")
+    analysed = {value["id"]: value for topic, _, value in sent if topic == "news.analysed"}
+    assert analysed["seed"]["fingerprint"]["content_hash"] != analysed["copy"]["fingerprint"]["content_hash"]
+    sent.clear()
+    table = app.tables["dedup-state"]
+    async with app.agents["dedup"].test_context() as dedup:
+        await dedup.put(analysed["seed"], key=b"seed")
+    keys = [str(key) for key in table]
+    assert any(key.startswith("p0/m:") for key in keys)
+    assert not any(key.startswith("p0/b:") for key in keys)  # the bands are derived state, not in the table
+    # As after a rebalance: the index is dropped and rebuilt from the table's signatures.
+    await table.call_recover_callbacks()
+    async with app.agents["dedup"].test_context() as dedup:
+        await dedup.put(analysed["copy"], key=b"copy")
+    [duplicate] = [value for topic, _, value in sent if topic == "news.duplicates"]
+    assert duplicate["dedup"]["status"] == "near_duplicate" and duplicate["dedup"]["duplicate_of"] == "seed"

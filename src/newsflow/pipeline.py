@@ -36,7 +36,13 @@ _ID_IN_BROKEN_JSON = re.compile(rb'"id"\s*:\s*(?:"([^"\\]{1,512})"|(-?\d{1,30}))
 
 
 def make_deduper(settings: Settings, store: SeenStore) -> Deduper:
-    return Deduper(store, threshold=settings.dedup_threshold, window_seconds=settings.dedup_window_seconds)
+    band_index: SeenStore | None = {} if settings.dedup_band_index == "memory" else None
+    return Deduper(
+        store,
+        threshold=settings.dedup_threshold,
+        window_seconds=settings.dedup_window_seconds,
+        band_index=band_index,
+    )
 
 
 @dataclass(frozen=True, slots=True)

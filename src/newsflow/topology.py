@@ -94,7 +94,8 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
     # Keys and values are JSON (Faust's table default): fingerprints, ids, counts. One table holds
     # every dedup partition a worker owns, so each partition's Deduper gets its own key prefix.
     # A Table is a MutableMapping; faust's stubs just don't say it matches the SeenStore protocol.
-    dedup_state = cast(SeenStore, app.Table("dedup-state", partitions=settings.dedup_partitions))
+    table = app.Table("dedup-state", partitions=settings.dedup_partitions)
+    dedup_state = cast(SeenStore, table)
     stages = Stages.build(settings, PrefixedStore(dedup_state, "p0/")).load()
     dedupers = {0: stages.dedup}
 
@@ -102,6 +103,20 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
         if partition not in dedupers:
             dedupers[partition] = make_deduper(settings, PrefixedStore(dedup_state, f"p{partition}/"))
         return dedupers[partition]
+
+    if settings.dedup_band_index == "memory":
+
+        @table.on_recover
+        async def rebuild_band_indexes() -> None:
+            """The band index is derived state: rebuild it from the signatures this worker now owns."""
+            stored: dict[int, list[tuple[str, Any]]] = {}
+            for key, value in table.items():
+                prefix, _, own_key = str(key).partition("/")
+                if own_key.startswith("m:"):
+                    stored.setdefault(int(prefix[1:]), []).append((own_key, value))
+            dedupers.clear()
+            indexed = sum(deduper_for(partition).rebuild_band_index(pairs) for partition, pairs in stored.items())
+            log.info("dedup band index rebuilt from %d stored signatures", indexed)
 
     timeout = settings.record_timeout_seconds
 

@@ -360,3 +360,60 @@ def test_a_replayed_original_is_original_even_if_its_verdict_record_was_lost(see
     assert verdict is not None and verdict.status == "original" and verdict.duplicate_of is None
     resend = Article(id="a", text=seed_text, ingested_at="2026-11-27T20:00:09Z", origin="news.raw/2/1")
     assert deduper(resend).dedup.status == "exact_duplicate"  # type: ignore[union-attr]
+
+
+# -- band index as derived state -------------------------------------------------------
+
+
+def _stream(bbc: list[dict[str, str]], seed_text: str) -> list[Article]:
+    """Originals, near copies and exact copies, interleaved, one per second."""
+    items = [art(item["id"], item["text"], i) for i, item in enumerate(bbc[300:360])]
+    items.insert(10, art("seed", seed_text, 10.5))
+    items.insert(20, art("seed-copy", perturbed_seed(seed_text), 20.5))
+    items.insert(30, art("bbc-copy", bbc[305]["text"], 30.5))
+    return items
+
+
+def _verdicts(dedup: Deduper, articles: list[Article]) -> list[tuple[str, str | None]]:
+    out = []
+    for article in articles:
+        result = dedup(Article(id=article.id, text=article.text, ingested_at=article.ingested_at)).dedup
+        assert result is not None
+        out.append((result.status, result.duplicate_of))
+    return out
+
+
+def test_band_index_kept_apart_gives_the_same_verdicts_and_keeps_bands_out_of_the_store(
+    bbc: list[dict[str, str]], seed_text: str
+) -> None:
+    stream = _stream(bbc, seed_text)
+    together = JsonTable()
+    apart = JsonTable()
+    index: dict[str, Any] = {}
+    expected = _verdicts(Deduper(together), stream)
+    assert _verdicts(Deduper(apart, band_index=index), stream) == expected
+    assert ("near_duplicate", "seed") in expected and ("exact_duplicate", bbc[305]["id"]) in expected
+    assert not any(key.startswith("b:") for key in apart)
+    assert index == {key: together.get(key) for key in together if key.startswith("b:")}
+    # The point of keeping them apart: far fewer durable writes per article.
+    assert apart.writes < together.writes / 4
+
+
+def test_band_index_rebuilt_from_the_store_finds_the_same_copies(bbc: list[dict[str, str]], seed_text: str) -> None:
+    stream = _stream(bbc, seed_text)
+    store = JsonTable()
+    live = Deduper(store, band_index={})
+    _verdicts(live, stream[:15])  # the seed is in the store now
+    later = [art("late-copy", perturbed_seed(seed_text), 100.0), *stream[15:]]
+    # A worker that takes the partition over has the store (from the changelog) but no index.
+    not_rebuilt_store = JsonTable()
+    not_rebuilt_store.data = dict(store.data)
+    assert _verdicts(Deduper(not_rebuilt_store, band_index={}), later[:1]) == [("original", None)]
+    rebuilt = Deduper(store, band_index={})
+    assert rebuilt.rebuild_band_index((key, store.get(key)) for key in store) == 15
+    assert _verdicts(rebuilt, later)[0] == ("near_duplicate", "seed")
+
+
+def test_rebuild_refuses_when_the_index_is_the_store(seed_text: str) -> None:
+    with pytest.raises(ValueError, match="nothing to rebuild"):
+        Deduper({}).rebuild_band_index([])

@@ -118,6 +118,7 @@ NEWSFLOW_MAX_ARTICLE_BYTES: {{ $c.maxArticleBytes | int64 | toString | quote }}
 NEWSFLOW_RECORD_TIMEOUT_SECONDS: {{ $c.recordTimeoutSeconds | toString | quote }}
 NEWSFLOW_DEDUP_WINDOW_SECONDS: {{ $c.dedupWindowSeconds | int64 | toString | quote }}
 NEWSFLOW_DEDUP_THRESHOLD: {{ $c.dedupThreshold | toString | quote }}
+NEWSFLOW_DEDUP_BAND_INDEX: {{ $c.dedupBandIndex | quote }}
 NEWSFLOW_LANGUAGE_MIN_CONFIDENCE: {{ $c.languageMinConfidence | toString | quote }}
 NEWSFLOW_LANGUAGE_SHORT_TEXT: {{ $c.languageShortText | quote }}
 NEWSFLOW_NER_MODELS: {{ $c.nerModels | quote }}

@@ -254,6 +254,7 @@ class Deduper:
         bucket_members: int = 8,
         chunk_size: int = 16,
         sweep_chunks: int = 1,
+        band_index: SeenStore | None = None,
     ) -> None:
         if not 0.0 < threshold <= 1.0:
             raise ValueError("threshold must be in (0, 1]")
@@ -264,6 +265,10 @@ class Deduper:
         if bands < 1 or rows < 1 or bands * rows > num_perm:
             raise ValueError("bands * rows must not exceed num_perm")
         self.store = store
+        # Where the LSH band lists live: the store itself (durable, ~32 writes per original), or a
+        # separate mapping that holds derived state, rebuilt from the stored signatures with
+        # rebuild_band_index() (see docs/dedup.md).
+        self.band_index = store if band_index is None else band_index
         self.threshold = threshold
         self.containment = containment
         self.window_seconds = float(window_seconds)
@@ -356,11 +361,12 @@ class Deduper:
             _, _, _, encoded, chash, url_key = meta
             keys += [f"h:{chash}", *([url_key] if url_key else [])]
             if encoded:
+                bands = self.band_index
                 for band_key in self._band_keys(base64.b64decode(encoded)):
-                    members = list(store.get(band_key) or [])
+                    members = list(bands.get(band_key) or [])
                     if article_id not in members:
                         members.append(article_id)
-                    store[band_key] = members
+                    bands[band_key] = members
         for key in keys:
             value = store.get(key)
             if value is not None:
@@ -465,9 +471,10 @@ class Deduper:
         self, article: Article, signature: bytes, band_keys: list[str], expired: int
     ) -> tuple[str, float] | None:
         store = self.store
+        bands = self.band_index
         hits: dict[str, int] = {}
         for key in band_keys:
-            for member in store.get(key) or ():
+            for member in bands.get(key) or ():
                 hits[member] = hits.get(member, 0) + 1
         hits.pop(article.id, None)
         if not hits:
@@ -529,12 +536,33 @@ class Deduper:
             store[url_key] = [original, bucket]
         encoded = base64.b64encode(signature).decode("ascii") if signature else ""
         store[meta_key] = [original, bucket, len(article.text), encoded, fp.content_hash, url_key]
-        for key in band_keys:
-            members = store.get(key) or []
-            kept = [member for member in members if member != article.id][-(self.bucket_members - 1) :]
-            kept.append(article.id)
-            store[key] = kept
+        self._add_to_bands(article.id, band_keys)
         self._index(article.id, bucket)
+
+    def _add_to_bands(self, article_id: str, band_keys: Iterable[str]) -> None:
+        bands = self.band_index
+        for key in band_keys:
+            members = bands.get(key) or []
+            kept = [member for member in members if member != article_id][-(self.bucket_members - 1) :]
+            kept.append(article_id)
+            bands[key] = kept
+
+    def rebuild_band_index(self, stored: Iterable[tuple[str, Any]]) -> int:
+        """Fill a separate band index from the store's ``(key, value)`` pairs; returns articles indexed.
+
+        Band lists are rebuilt oldest bucket first. Within a bucket the order of arrival is not
+        stored, so a band with more members than it keeps may keep others than the live index
+        did: the candidates of a very common band can differ after a rebuild, the verdicts of
+        articles already judged cannot (they are stored).
+        """
+        if self.band_index is self.store:
+            raise ValueError("the band index is the store itself: nothing to rebuild")
+        signatures = sorted(
+            (int(value[1]), key[2:], value[3]) for key, value in stored if key.startswith("m:") and value[3]
+        )
+        for _, article_id, encoded in signatures:
+            self._add_to_bands(article_id, self._band_keys(base64.b64decode(encoded)))
+        return len(signatures)
 
     def _write_bucket(self, now: float) -> int:
         """Bucket for this call's writes: never older than the newest live bucket, so a late
@@ -608,13 +636,14 @@ class Deduper:
             self._drop_if_old(url_key, bucket)
         self._drop_if_old(f"c:{cluster_id_for(original)}", bucket)
         if encoded:
+            bands = self.band_index
             for key in self._band_keys(base64.b64decode(encoded)):
-                members = store.get(key)
+                members = bands.get(key)
                 if members is None:
                     continue
                 kept = [member for member in members if member != article_id]
                 if not kept:
-                    del store[key]
+                    del bands[key]
                 elif len(kept) != len(members):
-                    store[key] = kept
+                    bands[key] = kept
         del store[meta_key]
