@@ -1,6 +1,11 @@
 """Memory stays flat: N distinct synthetic fingerprints through Deduper with a short window.
 
     /work/venv/bin/python benchmarks/dedup_memory.py [--n 1000000] [--window 60] [--step-ms 10]
+    /work/venv/bin/python benchmarks/dedup_memory.py --band-index memory --n 50000 --window 1e9
+
+With ``--band-index memory`` the LSH band lists are kept apart from the store, as
+``NEWSFLOW_DEDUP_BAND_INDEX=memory`` does in the worker; the run then also prints what that index
+takes per live original (the part that would live in RAM while the table lives in RocksDB).
 
 Event time (``ingested_at``) advances ``--step-ms`` per article, so with a 60 s window and
 10 ms steps about 6,000 articles are live at any time; everything older must be swept.
@@ -13,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gc
 import resource
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -41,11 +47,13 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=60.0, help="window in seconds of event time")
     parser.add_argument("--step-ms", type=float, default=10.0, help="event time between articles")
     parser.add_argument("--reports", type=int, default=20)
+    parser.add_argument("--band-index", choices=("table", "memory"), default="table")
     args = parser.parse_args()
     print(f"seed={SEED} n={args.n} window={args.window}s step={args.step_ms}ms num_perm={DEFAULT_NUM_PERM}")
     rng = np.random.default_rng(SEED)
     store: dict[str, Any] = {}
-    dedup = Deduper(store, window_seconds=args.window)
+    band_index: dict[str, Any] | None = {} if args.band_index == "memory" else None
+    dedup = Deduper(store, window_seconds=args.window, band_index=band_index)
     text = "synthetic article body " * 40
     every = max(1, args.n // args.reports)
     block = 10_000
@@ -82,6 +90,16 @@ def main() -> None:
         f"final: store keys={len(store):,} peak store keys={peak_store:,} rss={rss_mib():.1f} MiB "
         f"peak rss={peak_rss:.1f} MiB, Deduper mean {busy_ns / args.n / 1000:.1f} µs/article, wall {elapsed:.0f}s"
     )
+    if band_index is not None:
+        live = sum(1 for k in store if k.startswith("m:"))
+        # Keys, lists and the dict itself; member ids are shared with the store, so they are not counted.
+        index_bytes = sys.getsizeof(band_index) + sum(
+            sys.getsizeof(key) + sys.getsizeof(members) for key, members in band_index.items()
+        )
+        print(
+            f"band index: {len(band_index):,} bands for {live:,} live originals, "
+            f"{index_bytes / 2**20:.1f} MiB = {index_bytes / max(live, 1):,.0f} B per live original"
+        )
 
 
 if __name__ == "__main__":
