@@ -147,3 +147,11 @@ async def test_memory_band_index_is_rebuilt_from_the_table_on_recovery(
         await dedup.put(analysed["copy"], key=b"copy")
     [duplicate] = [value for topic, _, value in sent if topic == "news.duplicates"]
     assert duplicate["dedup"]["status"] == "near_duplicate" and duplicate["dedup"]["duplicate_of"] == "seed"
+
+
+async def test_dedup_agent_sends_a_record_that_is_no_article_to_dlq(app: Any, sent: list[Any]) -> None:
+    async with app.agents["dedup"].test_context() as dedup:
+        await dedup.put({"id": "odd", "note": "written by something else"}, key=b"odd")
+    [(topic, key, value)] = sent
+    assert (topic, key) == ("news.dlq", b"odd")
+    assert value["stage"] == "dedup" and value["reason"] == "malformed" and "KeyError" in value["error"]
