@@ -41,7 +41,7 @@ import faust
 from faust.streams import Stream, _current_event, current_event
 from faust.transport.consumer import TransactionManager
 from faust.transport.drivers.aiokafka import Consumer, Transport
-from faust.types import EventT, StreamT
+from faust.types import EventT, Message, StreamT
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,16 @@ class GatedConsumer(Consumer):
     async def force_commit(self, topics: Any = None, start_new_transaction: bool = True) -> bool:
         async with commit_gate(self.app):
             return bool(await super().force_commit(topics, start_new_transaction=start_new_transaction))
+
+    def ack(self, message: Message) -> bool:
+        # faust's stream loop acks an event it *skips* during a rebalance (flow control suspended,
+        # or fetched in an older generation) although no agent saw it; the revocation's commit
+        # can then take its offset, and the event is lost (seen: 2 of 2,000 in a CI fault run).
+        # Only events the loop handed on are tracked. An untracked one stays unacked, so the
+        # partition's next owner reads it again from the committed offset.
+        if not message.tracked and self.app.topics.acks_enabled_for(message.topic):
+            return False
+        return bool(super().ack(message))
 
 
 def gated(
