@@ -247,6 +247,19 @@ def test_line_samples_are_cleaned_like_clean(tagger: LanguageTagger, samples: li
     assert len(codes) == len(samples)
 
 
+def _count_fasttext_calls(tagger: LanguageTagger, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the texts the tagger sends to fastText's whole-text prediction."""
+    calls: list[str] = []
+    predict = tagger._fasttext_dist
+
+    def counting(cleaned: str, top_k: int = 10) -> dict[str, float]:
+        calls.append(cleaned)
+        return predict(cleaned, top_k)
+
+    monkeypatch.setattr(tagger, "_fasttext_dist", counting)
+    return calls
+
+
 def test_unanimous_lines_give_what_the_document_call_gives(
     tagger: LanguageTagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -256,14 +269,7 @@ def test_unanimous_lines_give_what_the_document_call_gives(
         "fr": "\n".join([FRENCH] * 4),
         "it-seed": SEED.read_text(encoding="utf-8"),
     }
-    calls: list[str] = []
-    predict = tagger._fasttext_dist
-
-    def counting(cleaned: str, top_k: int = 10) -> dict[str, float]:
-        calls.append(cleaned)
-        return predict(cleaned, top_k)
-
-    monkeypatch.setattr(tagger, "_fasttext_dist", counting)
+    calls = _count_fasttext_calls(tagger, monkeypatch)
     fast = {}
     for name, text in texts.items():
         fast[name] = tagger.tag(text, declared_language="fr")
@@ -281,14 +287,7 @@ def test_unanimous_lines_give_what_the_document_call_gives(
 def test_a_disagreeing_line_still_makes_the_document_call(
     tagger: LanguageTagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[str] = []
-    predict = tagger._fasttext_dist
-
-    def counting(cleaned: str, top_k: int = 10) -> dict[str, float]:
-        calls.append(cleaned)
-        return predict(cleaned, top_k)
-
-    monkeypatch.setattr(tagger, "_fasttext_dist", counting)
+    calls = _count_fasttext_calls(tagger, monkeypatch)
     text = "\n\n".join([ITALIAN, ITALIAN, FRENCH, ITALIAN])
     result = tagger.tag(text)
     assert calls
