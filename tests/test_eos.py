@@ -1,0 +1,72 @@
+"""The worker's exactly-once setup: the guarantee takes effect, and state after a crash is discarded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faust
+import pytest
+from faust.types import TP
+from prometheus_client import CollectorRegistry
+
+from newsflow.config import Settings
+from newsflow.eos import discard_state_after_crash, mark_clean_shutdown, uses_transactions
+from newsflow.topology import create_app
+
+
+def make_app(tmp_path: Path, guarantee: str) -> faust.App:
+    settings = Settings.from_env(
+        {"NEWSFLOW_DATA_DIR": str(tmp_path), "NEWSFLOW_PROCESSING_GUARANTEE": guarantee, "NEWSFLOW_STORE": "memory://"}
+    )
+    return create_app(settings, registry=CollectorRegistry())
+
+
+@pytest.mark.parametrize(("guarantee", "expected"), [("exactly_once", True), ("at_least_once", False)])
+def test_the_configured_guarantee_reaches_the_worker_even_after_startup_checks(
+    tmp_path: Path, guarantee: str, expected: bool
+) -> None:
+    # Regression: the crash check once read app.in_transaction before the Worker existed; faust cached
+    # False and every "exactly_once" worker ran at-least-once (repeated outputs after each kill -9).
+    app = make_app(tmp_path, guarantee)
+    assert uses_transactions(app) is expected
+    discard_state_after_crash(app)
+    faust.Worker(app, loglevel="warning")
+    app.in_worker = True  # what faust.Worker.on_start does before it starts the app
+    assert app.in_transaction is expected
+
+
+def test_table_state_is_discarded_after_an_unclean_stop_and_kept_after_a_clean_one(tmp_path: Path) -> None:
+    app = make_app(tmp_path, "exactly_once")
+    tabledir = Path(app.conf.tabledir)
+    tabledir.mkdir(parents=True)
+    (tabledir / "state").write_bytes(b"x")
+
+    mark_clean_shutdown(app)
+    assert discard_state_after_crash(app) is False
+    assert (tabledir / "state").exists()
+
+    # The marker is used up: the next start without a clean stop in between discards.
+    assert discard_state_after_crash(app) is True
+    assert not tabledir.exists()
+
+
+def test_at_least_once_keeps_table_state_after_an_unclean_stop(tmp_path: Path) -> None:
+    app = make_app(tmp_path, "at_least_once")
+    tabledir = Path(app.conf.tabledir)
+    tabledir.mkdir(parents=True)
+    assert discard_state_after_crash(app) is False
+    assert tabledir.exists()
+
+
+async def test_a_transaction_marker_gap_does_not_hold_back_the_commit(tmp_path: Path) -> None:
+    app = make_app(tmp_path, "exactly_once")
+    consumer = app.consumer
+    tp = TP("news.analysed", 0)
+    consumer._committed_offset[tp] = 290
+    # Offsets 296-299 are commit markers: the fetch loop reports the gap when message 300 arrives.
+    await consumer._add_gap(tp, 296, 300)
+    for offset in [*range(290, 296), *range(300, 320)]:
+        consumer._acked[tp].append(offset)
+        consumer._acked_index[tp].add(offset)
+    # Every event through 319 was handled, and their outputs sit in the transaction this commit ends.
+    assert consumer._new_offset(tp) == 320
