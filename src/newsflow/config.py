@@ -37,7 +37,7 @@ class Settings:
     dedup_partitions: int = 1
     replication_factor: int = 1
     processing_guarantee: ProcessingGuarantee = "exactly_once"
-    commit_interval_seconds: float = 1.0
+    commit_interval_seconds: float = 0.1
     batch_size: int = 200
     batch_within_seconds: float = 0.01
     producer_linger_seconds: float = 0.01
