@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import faust
@@ -70,3 +71,33 @@ async def test_a_transaction_marker_gap_does_not_hold_back_the_commit(tmp_path: 
         consumer._acked_index[tp].add(offset)
     # Every event through 319 was handled, and their outputs sit in the transaction this commit ends.
     assert consumer._new_offset(tp) == 320
+
+
+async def test_source_partition_transactions_commit_together_with_their_own_offsets(tmp_path: Path) -> None:
+    app = make_app(tmp_path, "exactly_once")
+    app.in_worker = True
+    transactions = app.consumer.transactions
+    expected_calls = 3
+    started: list[dict[str, dict[TP, int]]] = []
+    all_started = asyncio.Event()
+
+    class Producer:
+        async def commit_transactions(
+            self, offsets: dict[str, dict[TP, int]], group_id: str, start_new_transaction: bool = True
+        ) -> None:
+            started.append(offsets)
+            if len(started) == expected_calls:
+                all_started.set()
+            # Committed one after another, the first call would wait here for ever.
+            await asyncio.wait_for(all_started.wait(), timeout=5)
+
+    transactions.producer = Producer()
+    app.assignor._topic_groups = {"news.raw": 1, "news.analysed": 0}  # what an assignment sets
+    offsets = {TP("news.raw", 0): 10, TP("news.raw", 1): 20, TP("news.analysed", 0): 30}
+    assert await transactions.commit(offsets)
+    by_id = {tid: tp_offsets for call in started for tid, tp_offsets in call.items()}
+    assert by_id == {
+        f"{app.conf.id}-1-0": {TP("news.raw", 0): 10},
+        f"{app.conf.id}-1-1": {TP("news.raw", 1): 20},
+        f"{app.conf.id}-0-0": {TP("news.analysed", 0): 30},
+    }
