@@ -103,3 +103,27 @@ async def test_source_partition_transactions_commit_together_with_their_own_offs
         f"{app.conf.id}-1-1": {TP("news.raw", 1): 20},
         f"{app.conf.id}-0-0": {TP("news.analysed", 0): 30},
     }
+
+
+def test_a_commit_never_passes_an_event_the_stream_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = make_app(tmp_path, "exactly_once")
+    consumer = app.consumer
+    tp = TP("news.analysed", 0)
+    exits: list[int] = []
+    monkeypatch.setattr("newsflow.eos.os._exit", exits.append)
+    monkeypatch.setattr(app.topics, "acks_enabled_for", lambda topic: True)  # an agent reads it
+
+    class Skipped:
+        tracked = False
+        acked = False
+        topic = tp.topic
+        offset = 0
+
+    Skipped.tp = tp  # type: ignore[attr-defined]
+    assert consumer.ack(Skipped()) is False  # the stream loop skipped offset 0: no agent saw it
+    for offset in (1, 2, 3):  # later events handled, with no seek back in between
+        consumer._acked[tp].append(offset)
+        consumer._acked_index[tp].add(offset)
+    consumer._new_offset(tp)
+    # Before the partition's first commit faust would have committed 4 and lost offset 0.
+    assert exits == [70]
