@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 
 # What a worker exits with when only a restart from the last commit helps (exactly-once makes that safe).
 RESTART_EXIT_CODE = 70
+# How long a revocation waits for agents to finish the events they took before it commits.
+REVOCATION_WAIT_SECONDS = 10.0
 
 
 class SourcePartitionTransactionManager(TransactionManager):
@@ -194,7 +196,18 @@ class GatedConsumer(Consumer):
         self.stop_flow()
         self.app.flow_control.suspend()
         self.app.flow_control.clear()
+        # Bounded: a rebalance must not hang here. Events still unacked when the time is up are not
+        # committed (commits stop at the first unacked offset) and are read again after the rebalance.
+        deadline = time.monotonic() + REVOCATION_WAIT_SECONDS
+        self._clean_unacked_messages()
         while self._unacked_messages and not self.should_stop:
+            if time.monotonic() > deadline:
+                log.warning(
+                    "revocation: %d taken events still unacked after %.0f s; committing the rest",
+                    len(self._unacked_messages),
+                    REVOCATION_WAIT_SECONDS,
+                )
+                break
             await self._wait_for_ack(timeout=1)
             self._clean_unacked_messages()
         await self.app.producer.flush()
