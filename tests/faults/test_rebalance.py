@@ -62,7 +62,7 @@ def wait_for_zero_lag(group: str, topics: list[str], timeout: float = 240.0) -> 
 @pytest.mark.xfail(
     reason=(
         "known bug, issue #8 open: with exactly-once really on, the remaining worker is sometimes fenced "
-        "or stalls after one of the ten rebalances (docs/reliability.md, 'Rough edges'); failed 4 of 6 runs "
+        "or stalls after one of the ten rebalances (docs/reliability.md, 'Rough edges'); failed 5 of 7 runs "
         "on 2026-11-28"
     ),
     strict=False,
