@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import faust
 import pytest
-from faust.types import TP
+from faust.types import TP, Message
 from prometheus_client import CollectorRegistry
 
 from newsflow.config import Settings
@@ -120,3 +121,55 @@ def test_a_commit_never_passes_an_event_the_stream_skipped(tmp_path: Path, monke
     consumer._new_offset(tp)
     # Before the partition's first commit faust would have committed 4 and lost offset 0.
     assert exits == [70]
+
+
+def test_an_event_handed_on_again_after_a_seek_back_is_recognised(tmp_path: Path) -> None:
+    app = make_app(tmp_path, "exactly_once")
+    consumer = app.consumer
+    tp = TP("news.raw", 0)
+
+    def message(offset: int, generation: int) -> Message:
+        return Message(tp.topic, tp.partition, offset, 0.0, 0, None, b"k", b"v", None, generation_id=generation)
+
+    consumer._committed_offset[tp] = 4
+    assert consumer.is_redelivery(message(3, 1))  # below the committed offset: its outputs are committed
+    assert not consumer.is_redelivery(message(4, 1))
+    for offset in (4, 5, 6):
+        consumer.record_handled(message(offset, 1))
+    # faust's seek back to the committed offset hands 4-6 on again in the same generation.
+    assert [consumer.is_redelivery(message(offset, 1)) for offset in (4, 5, 6, 7)] == [True, True, True, False]
+    # A new generation reads from the committed offset again, and that is no redelivery.
+    assert not consumer.is_redelivery(message(4, 2))
+
+
+async def test_exactly_once_recovery_gets_the_brokers_last_stable_offset(tmp_path: Path) -> None:
+    app = make_app(tmp_path, "exactly_once")
+    app.in_worker = True  # as in a started worker, where the consumer is made
+    consumer = app.consumer
+    assert consumer.in_transaction
+    changelog = TP("newsflow-dedup-state-changelog", 0)
+
+    class JustAssigned:
+        """An aiokafka consumer that has not fetched the partition yet: no cached last stable offset."""
+
+        def last_stable_offset(self, tp: TP) -> int | None:
+            return None
+
+        async def end_offsets(self, partitions: list[TP]) -> dict[TP, int]:
+            return dict.fromkeys(partitions, 2835)  # read_committed: the broker's last stable offset
+
+    class Thread:
+        def _ensure_consumer(self) -> JustAssigned:
+            return JustAssigned()
+
+        async def call_thread(self, method: Any, *args: Any) -> Any:
+            return await method(*args)
+
+        async def highwaters(self, *partitions: TP) -> dict[TP, int | None]:
+            # faust's consumer thread under exactly-once: the cached value
+            return {tp: self._ensure_consumer().last_stable_offset(tp) for tp in partitions}
+
+    consumer._thread = Thread()
+    # faust's own answer here is {changelog: None}: its recovery then reads "unknown" (-1) and skips
+    # restoring the table, or raises ConsistencyError.
+    assert await consumer.highwaters(changelog) == {changelog: 2835}

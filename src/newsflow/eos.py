@@ -114,6 +114,8 @@ class GatedConsumer(Consumer):
         super().__init__(*args, **kwargs)
         # Per partition, the lowest offset the stream loop skipped and nothing has handled since.
         self._skipped: dict[TP, int] = {}
+        # Per partition, the generation and highest offset an agent handled in it.
+        self._handled: dict[TP, tuple[int | None, int]] = {}
 
     async def on_start(self) -> None:
         # faust caches app.in_transaction, and it reads false until the worker has started: one read
@@ -124,6 +126,19 @@ class GatedConsumer(Consumer):
                 f"processing_guarantee={self.app.conf.processing_guarantee} did not take effect in the consumer"
             )
         await super().on_start()
+
+    async def highwaters(self, *partitions: TP) -> Mapping[TP, int]:
+        if not self.in_transaction:
+            return await super().highwaters(*partitions)
+        # Under exactly-once faust returns the last stable offset cached from the latest fetch, and a
+        # partition just assigned has not been fetched yet: the table recovery then sees "unknown"
+        # (-1) and either skips restoring what another worker wrote to the changelog meanwhile, or
+        # crashes the worker with a ConsistencyError (seen in the ten-rebalance test). A read_committed
+        # consumer's end offsets are the broker's last stable offsets.
+        return cast(Mapping[TP, int], await self._thread.call_thread(self._last_stable_offsets, list(partitions)))
+
+    async def _last_stable_offsets(self, partitions: list[TP]) -> Mapping[TP, int]:
+        return cast(Mapping[TP, int], await self._thread._ensure_consumer().end_offsets(partitions))
 
     async def force_commit(self, topics: Any = None, start_new_transaction: bool = True) -> bool:
         async with commit_gate(self.app):
@@ -193,6 +208,27 @@ class GatedConsumer(Consumer):
         await self.app.producer.flush()
         await self.commit()
 
+    def is_redelivery(self, message: Message) -> bool:
+        """Whether an agent already handled this event, so that handling it again would publish twice.
+
+        faust seeks every partition back to its committed offset at the end of a table recovery and
+        whenever its fetcher finds the flow stopped, and resets its own record of what was read, so
+        events handed to the agents since the last commit come again in the same generation
+        (measured: 9 articles published twice over ten rebalances). Kafka Streams never hands a task
+        a record twice; this lets the agents skip what they already did.
+        """
+        tp = message.tp
+        committed = self._committed_offset.get(tp)
+        if committed is not None and message.offset < committed:
+            return True
+        generation, highest = self._handled.get(tp, (None, -1))
+        return generation == message.generation_id and message.offset <= highest
+
+    def record_handled(self, message: Message) -> None:
+        # Within a generation an agent handles a partition's events in offset order; a lower offset can
+        # only come back through a seek (see is_redelivery), or after a skip, which _new_offset guards.
+        self._handled[message.tp] = (message.generation_id, message.offset)
+
     def _new_offset(self, tp: TP) -> int | None:
         # An event the stream loop skipped stays unacked (ack below) and is normally read again after
         # the seek that follows a rebalance. If events after it were handled without such a seek, a
@@ -254,6 +290,7 @@ def gated(
 
     async def agent(stream: StreamT[Any]) -> None:
         gate = commit_gate(app)
+        consumer = app.consumer if isinstance(app.consumer, GatedConsumer) else None
         # StreamT (the type faust hands agents) leaves out take_events; the object is a Stream.
         async for events in cast(Stream[Any], stream).take_events(batch_size, within):
             for event in events:
@@ -268,6 +305,11 @@ def gated(
                             # acking nor handling the event is safe now; a restart from the last
                             # commit is.
                             raise StaleBatch(f"event of generation {event.message.generation_id} in a batch")
+                        if consumer is not None and consumer.is_redelivery(event.message):
+                            # Done before; its outputs are committed or in the open transaction.
+                            log.info("skipped redelivered event %s@%d", event.message.tp, event.message.offset)
+                            handled.append(event)
+                            continue
                         # take_events buffers events in a background task, so this task has no
                         # current event; set it, so table writes and transactional sends belong to
                         # its partition. (Only the context variable: the stream's own
@@ -277,6 +319,8 @@ def gated(
                             await handle(event)
                         finally:
                             _current_event.reset(token)
+                        if consumer is not None:
+                            consumer.record_handled(event.message)
                         handled.append(event)
                 except Exception:
                     # Not a bad record (stages turn those into dead letters) but the broker or the

@@ -57,7 +57,8 @@ class Namespace:
                 "NEWSFLOW_PARTITIONS": str(self.partitions),
                 "NEWSFLOW_DATA_DIR": str(tmp_path / f"data-{self.tag}"),
                 "NEWSFLOW_WEB_HOST": "127.0.0.1",
-                "NEWSFLOW_LOG_LEVEL": "warning",
+                # Set NEWSFLOW_TEST_WORKER_LOG_LEVEL=info to see faust's rebalances and recoveries in workers.log.
+                "NEWSFLOW_LOG_LEVEL": os.environ.get("NEWSFLOW_TEST_WORKER_LOG_LEVEL", "warning"),
                 # lingua's accurate mode costs ~20 s of CPU per worker start; tests that restart workers
                 # many times use the fast mode. The walking-skeleton test runs the production default.
                 "NEWSFLOW_LANGUAGE_SHORT_TEXT": "fast",

@@ -59,14 +59,6 @@ def wait_for_zero_lag(group: str, topics: list[str], timeout: float = 240.0) -> 
     raise AssertionError(f"lag of {group} on {topics} did not return to 0 in {timeout} s")
 
 
-@pytest.mark.xfail(
-    reason=(
-        "known bug, issue #8 open: with exactly-once really on, the remaining worker is sometimes fenced "
-        "or stalls after one of the ten rebalances (docs/reliability.md, 'Rough edges'); failed 5 of 7 runs "
-        "on 2026-11-28"
-    ),
-    strict=False,
-)
 def test_keeps_consuming_through_ten_rebalances(tmp_path: Path) -> None:
     namespace = Namespace(partitions=4)
     env = namespace.env(tmp_path)
