@@ -157,3 +157,14 @@ async def test_dedup_agent_sends_a_record_that_is_no_article_to_dlq(app: Any, se
     [(topic, key, value)] = sent
     assert (topic, key) == ("news.dlq", b"odd")
     assert value["stage"] == "dedup" and value["reason"] == "malformed" and "KeyError" in value["error"]
+
+
+async def test_an_event_faust_hands_on_again_in_the_same_generation_is_published_once(
+    app: Any, sent: list[Any], seed_bytes: bytes
+) -> None:
+    async with app.agents["analyse"].test_context() as agent:
+        await agent.put(seed_bytes, key=b"seed-1")
+        agent.sent_offset = 0  # as after faust's seek back to the committed offset: offset 0 again
+        await agent.put(seed_bytes, key=b"seed-1")
+        await agent.put(orjson.dumps({"id": "next", "text": "Una notizia diversa, scritta per questo test."}))
+    assert [value["id"] for topic, _, value in sent if topic == "news.analysed"] == ["seed-1", "next"]
