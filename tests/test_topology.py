@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
@@ -168,3 +169,23 @@ async def test_an_event_faust_hands_on_again_in_the_same_generation_is_published
         await agent.put(seed_bytes, key=b"seed-1")
         await agent.put(orjson.dumps({"id": "next", "text": "Una notizia diversa, scritta per questo test."}))
     assert [value["id"] for topic, _, value in sent if topic == "news.analysed"] == ["seed-1", "next"]
+
+
+def test_a_worker_restoring_a_table_is_not_called_stalled(app: Any) -> None:
+    from faust.types import TP
+
+    from newsflow.topology import StallWatch, _changelog_records_restored
+
+    watch = StallWatch(timeout=0.05)
+    lag = 5_000  # its source partitions wait while the dedup table is restored
+    watch.observe(app.monitor.events_total + _changelog_records_restored(app), lag)
+    recovery = app.tables.recovery
+    changelog = TP("newsflow-dedup-state-changelog", 0)
+    for restored in (10_000, 20_000, 30_000):
+        time.sleep(0.06)
+        recovery.active_offsets[changelog] = restored
+        watch.observe(app.monitor.events_total + _changelog_records_restored(app), lag)
+        assert not watch.stalled
+    time.sleep(0.06)  # the restore stops moving and no event is handled: that is a stall
+    watch.observe(app.monitor.events_total + _changelog_records_restored(app), lag)
+    assert watch.stalled
