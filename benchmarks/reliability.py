@@ -27,6 +27,9 @@ def main() -> int:
     parser.add_argument("--no-broker-restart", action="store_true")
     parser.add_argument("--produce-seconds", type=float, default=None, help="spread input over this long")
     parser.add_argument("--seed", type=int, default=20261127)
+    parser.add_argument(
+        "--drain-seconds", type=float, default=None, help="how long to wait for the outputs after the input (default n/30)"
+    )
     args = parser.parse_args()
     produce_seconds = args.produce_seconds or max(60.0, args.n / 200)
     print(
@@ -43,7 +46,7 @@ def main() -> int:
             rebalances=args.rebalances,
             seed=args.seed,
             produce_seconds=produce_seconds,
-            drain_timeout=max(600.0, args.n / 30),
+            drain_timeout=args.drain_seconds or max(600.0, args.n / 30),
         )
     print(f"wall time {time.monotonic() - started:.0f} s")
     print(report.summary())
