@@ -27,9 +27,7 @@ def main() -> int:
     parser.add_argument("--no-broker-restart", action="store_true")
     parser.add_argument("--produce-seconds", type=float, default=None, help="spread input over this long")
     parser.add_argument("--seed", type=int, default=20261127)
-    parser.add_argument(
-        "--drain-seconds", type=float, default=None, help="how long to wait for the outputs after the input (default n/30)"
-    )
+    parser.add_argument("--drain-seconds", type=float, default=None, help="wait this long for outputs (default n/30)")
     args = parser.parse_args()
     produce_seconds = args.produce_seconds or max(60.0, args.n / 200)
     print(
