@@ -258,13 +258,13 @@ class StallWatch:
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
-        self._events = -1
+        self._progress = -1
         self._since = time.monotonic()
 
     def observe(self, progress: int, lag: int) -> None:
         """``progress``: any count that moves while the worker works (events handled, records restored)."""
-        if lag == 0 or progress != self._events:
-            self._events = progress
+        if lag == 0 or progress != self._progress:
+            self._progress = progress
             self._since = time.monotonic()
 
     @property
