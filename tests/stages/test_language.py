@@ -6,6 +6,7 @@ module stays quick; one slow test covers the default high-accuracy mode.
 
 from __future__ import annotations
 
+import random
 import re
 import subprocess
 import sys
@@ -95,6 +96,30 @@ def test_single_language_document_has_no_spans(tagger: LanguageTagger) -> None:
     result = tagger(article("\n\n".join([ITALIAN] * 6))).language
     assert result is not None
     assert (result.code, result.spans) == ("it", [])
+
+
+def test_word_salad_lines_are_not_judged_one_by_one(tagger: LanguageTagger, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Lines of random letters get a different fastText label each. They are noise, not a second
+    # language: no spans, and no full (lingua) judgement per line, which cost ~5 ms a line.
+    rng = random.Random(7)
+    words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9))) for _ in range(400)]
+    lines = [" ".join(rng.choice(words) for _ in range(60)).capitalize() + "." for _ in range(6)]
+    text = "\n\n".join(lines)
+    judged = tagger._judged_lines(text)
+    codes, _ = tagger._line_codes(judged)
+    result = tagger.tag(text)
+    assert sum(code != result.code for code in codes) > len(codes) / 2, (result.code, codes)
+    calls: list[str] = []
+    real_judge = tagger._judge
+
+    def counting_judge(sample: str) -> dict[str, float]:
+        calls.append(sample)
+        return real_judge(sample)
+
+    monkeypatch.setattr(tagger, "_judge", counting_judge)
+    again = tagger.tag(text)
+    assert again.spans == []
+    assert len(calls) <= 1, f"{len(calls)} full judgements for one article"
 
 
 def test_one_megabyte_of_one_word_does_not_crash(tagger: LanguageTagger) -> None:

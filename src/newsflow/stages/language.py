@@ -52,7 +52,9 @@ prepended when the body is short or unsure).
 A line whose label differs from the document's (and is not its near-twin) is
 judged again on its whole text and, if a different language wins with at least
 ``SPAN_MIN_CONFIDENCE``, becomes a :class:`LanguageSpan` with offsets into
-``article.text``; adjacent spans of one language merge. ``declared_language``
+``article.text``; adjacent spans of one language merge. No line is judged again
+when lines labelled other languages make up more than ``MAX_SPAN_SHARE`` of the
+judged text: that is noise, not a second language. ``declared_language``
 only breaks near-ties (:meth:`_tie_break`). The article confidence is the larger
 of the document probability and the share of the judged text whose own label is
 the document's language.
@@ -109,6 +111,9 @@ UNANIMOUS_LINES = 3
 MAX_DETECT_CHARS = 2000
 # lingua's cost grows with length; past this, fastText's view of the rest is enough.
 MAX_LINGUA_CHARS = 300
+# Spans are only looked for when lines labelled another language make up at most this share of
+# the judged text (fastText lacks the document's language: no limit, its lines all "disagree").
+MAX_SPAN_SHARE = 0.5
 # Declared language may decide between two candidates closer than this.
 DECLARED_MARGIN = 0.15
 
@@ -462,6 +467,19 @@ class LanguageTagger:
     ) -> list[LanguageSpan]:
         spans: list[LanguageSpan] = []
         twins = CONFUSABLE_GROUPS.get(doc_code, ())
+        if doc_code not in NOT_IN_FASTTEXT:
+            weights = [len(sample) for _, _, sample in judged]
+            disagreeing = sum(
+                weight
+                for weight, code in zip(weights, codes, strict=True)
+                if code is not None and code != doc_code and code not in twins
+            )
+            if disagreeing > MAX_SPAN_SHARE * sum(weights):
+                # A span is a minority of its document. When most lines disagree with the
+                # document's language, the lines are noise (word salad, a list of names), not a
+                # second language, and judging each one again would cost lingua calls for nothing
+                # (~5 ms a line).
+                return spans
         for (start, end, _), line_code in zip(judged, codes, strict=True):
             if line_code is None or line_code == doc_code or line_code in twins:
                 # Agreeing, or a near-twin standard (a "Croatian" line in a Bosnian article is
