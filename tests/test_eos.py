@@ -173,3 +173,62 @@ async def test_exactly_once_recovery_gets_the_brokers_last_stable_offset(tmp_pat
     # faust's own answer here is {changelog: None}: its recovery then reads "unknown" (-1) and skips
     # restoring the table, or raises ConsistencyError.
     assert await consumer.highwaters(changelog) == {changelog: 2835}
+
+
+async def test_a_partition_that_comes_back_gets_a_fresh_producer(tmp_path: Path) -> None:
+    app = make_app(tmp_path, "exactly_once")
+    app.in_worker = True
+    transactions = app.consumer.transactions
+    app.assignor._topic_groups = {"news.raw": 1}
+    started: list[str] = []
+    stopped: list[str] = []
+
+    class TransactionState:
+        def is_in_transaction(self) -> bool:
+            return True
+
+    class TransactionalProducer:
+        def __init__(self, transactional_id: str) -> None:
+            self.transactional_id = transactional_id
+            self._txn_manager = TransactionState()
+
+    class Producer:
+        def __init__(self) -> None:
+            self._transaction_producers: dict[str, TransactionalProducer] = {}
+
+        async def maybe_begin_transaction(self, transactional_id: str) -> None:
+            # faust's: a new producer (init_transactions, which fences older ones) only if none is open.
+            if transactional_id not in self._transaction_producers:
+                started.append(transactional_id)
+                self._transaction_producers[transactional_id] = TransactionalProducer(transactional_id)
+
+        async def stop_transaction(self, transactional_id: str) -> None:
+            if self._transaction_producers.pop(transactional_id, None) is not None:
+                stopped.append(transactional_id)
+
+    producer = Producer()
+    transactions.producer = producer
+    raw0, raw1 = TP("news.raw", 0), TP("news.raw", 1)
+    tid0, tid1 = f"{app.conf.id}-1-0", f"{app.conf.id}-1-1"
+
+    async def rebalance(generation: int, assigned: set[TP], previous: set[TP], standby: set[TP]) -> None:
+        app.consumer_generation_id = generation
+        app.assignor._standby_tps = standby
+        await transactions.on_rebalance(assigned, previous - assigned, assigned - previous)
+
+    await rebalance(1, {raw0, raw1}, set(), set())
+    first = producer._transaction_producers[tid0]
+    assert started == [tid0, tid1]
+    # raw-0 moves to another worker, and faust's assignor lists it as this worker's standby: faust's
+    # own on_rebalance kept its producer open, and the new owner's init fenced it.
+    await rebalance(2, {raw1}, {raw0, raw1}, {raw0})
+    assert stopped == [tid0]
+    await rebalance(3, {raw0, raw1}, {raw1}, set())
+    assert producer._transaction_producers[tid0] is not first, "the fenced producer was used again"
+    assert started == [tid0, tid1, tid0]
+    # raw-1 was held without a break: its open transaction (outputs of handled events) is kept.
+    assert tid1 not in stopped
+    # A generation this worker was not part of: another worker may have owned everything meanwhile.
+    await rebalance(5, {raw0, raw1}, {raw0, raw1}, set())
+    assert sorted(stopped) == sorted([tid0, tid0, tid1])
+    assert sorted(started) == sorted([tid0, tid1, tid0, tid0, tid1])

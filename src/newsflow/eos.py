@@ -54,6 +54,34 @@ REVOCATION_WAIT_SECONDS = 10.0
 
 
 class SourcePartitionTransactionManager(TransactionManager):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The transactional ids this worker owned in generation ``_owned_generation``.
+        self._owned: set[str] = set()
+        self._owned_generation: int | None = None
+
+    async def on_rebalance(self, assigned: set[TP], revoked: set[TP], newly_assigned: set[TP]) -> None:
+        # faust stops the producers of revoked partitions, but maps partitions to producers through
+        # a filter that drops the ones its assignor lists as this worker's standbys, and a source
+        # partition that moves to another worker is listed so. Its producer stayed open; the new
+        # owner's init fenced it; and when the partition came back, faust found that producer still
+        # "in a transaction" and used it: ProducerFenced on the first send, exit 70 (seen in CI and in
+        # the long fault run; the ten-rebalance test's second worker never took partitions over).
+        # Only a producer whose partition this worker held without a break is kept: every other one
+        # is stopped, so the partitions it now holds get fresh producers whose init fences the rest.
+        generation = getattr(self.app, "consumer_generation_id", None)
+        active = self._tps_to_transactional_ids(assigned)
+        previous = self._owned_generation
+        unbroken = generation is not None and previous is not None and generation == previous + 1
+        kept = self._owned & active if unbroken else set()
+        open_producers: dict[str, Any] = getattr(self.producer, "_transaction_producers", {})
+        stale = sorted(set(open_producers) - kept)
+        if stale:
+            log.info("stopping %d transactional producers not kept through generation %s", len(stale), generation)
+            await self._stop_transactions(stale)
+        self._owned, self._owned_generation = active, generation
+        await super().on_rebalance(assigned, set(), newly_assigned)
+
     def _source_transactional_id(self) -> str | None:
         event = current_event()
         if event is None:

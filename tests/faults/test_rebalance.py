@@ -13,7 +13,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from tests.e2e.harness import BOOTSTRAP, Namespace, Worker, produce, read_committed, run
+from tests.e2e.harness import BOOTSTRAP, Namespace, Worker, produce, read_committed, run, scrape
 
 pytestmark = pytest.mark.e2e
 
@@ -59,14 +59,18 @@ def wait_for_zero_lag(group: str, topics: list[str], timeout: float = 240.0) -> 
     raise AssertionError(f"lag of {group} on {topics} did not return to 0 in {timeout} s")
 
 
-@pytest.mark.xfail(
-    reason=(
-        "known bug, issue #8 open: after a rebalance the remaining worker's producer is sometimes fenced "
-        "(ProducerFenced on a send to news.analysed, exit 70; this test's first worker is not supervised). "
-        "Since fixes 10-12 (docs/reliability.md): 6 passes, then 1 failure in the clean-clone CI of 2026-11-28 08:09"
-    ),
-    strict=False,
-)
+def wait_until_owning(worker: Worker, topic: str, timeout: float = 120.0) -> None:
+    """Until ``worker`` reports lag for a partition of ``topic``: it holds partitions, and their producers."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert worker.alive(), worker.log_tail()
+        lag_series = [name for name in scrape(worker) if name.startswith("newsflow_consumer_lag_messages{")]
+        if any(f'topic="{topic}"' in name for name in lag_series):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"worker holds no partition of {topic} after {timeout} s:\n{worker.log_tail()}")
+
+
 def test_keeps_consuming_through_ten_rebalances(tmp_path: Path) -> None:
     namespace = Namespace(partitions=4)
     env = namespace.env(tmp_path)
@@ -79,6 +83,9 @@ def test_keeps_consuming_through_ten_rebalances(tmp_path: Path) -> None:
     try:
         for cycle in range(5):  # each cycle: a worker joins (rebalance), then leaves (rebalance)
             second = Worker.start({**env, "NEWSFLOW_DATA_DIR": str(tmp_path / f"b{cycle}")}, log)
+            # The second worker takes partitions over (its producers fence the first worker's) before
+            # it leaves; without this wait it was often told to stop before it got any.
+            wait_until_owning(second, namespace.topic("raw"))
             batch = articles(f"join{cycle}", 10)
             run(produce(namespace.topic("raw"), batch))
             produced += len(batch)
