@@ -402,6 +402,25 @@ def test_ping_fails_when_nothing_listens(env: dict[str, str]) -> None:
     assert run(env, "ping").returncode == 1
 
 
+@pytest.mark.parametrize("args", [("throttle",), ("throttle", "client"), ("throttle", "a", "1", "extra")])
+def test_throttle_needs_a_client_id_and_a_rate(env: dict[str, str], args: tuple[str, ...]) -> None:
+    result = run(env, *args)
+    assert result.returncode == 2
+    assert "throttle CLIENT_ID BYTES_PER_SECOND" in result.stderr
+
+
+def test_throttle_rejects_a_rate_that_is_not_a_whole_number(env: dict[str, str]) -> None:
+    result = run(env, "throttle", "newsflow", "40kb")
+    assert result.returncode == 1
+    assert "must be a whole number" in result.stderr
+
+
+def test_throttle_fails_when_nothing_listens(env: dict[str, str]) -> None:
+    result = run(env, "throttle", "newsflow", "40000")
+    assert result.returncode == 1
+    assert "no broker answers" in result.stderr
+
+
 @pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck not installed")
 def test_script_is_shellcheck_clean() -> None:
     result = subprocess.run(["shellcheck", str(SCRIPT)], capture_output=True, text=True, check=False)

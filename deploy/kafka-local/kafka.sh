@@ -40,6 +40,7 @@ die() { printf 'kafka.sh: error: %s\n' "$*" >&2; exit 1; }
 usage() {
     cat <<EOF
 usage: kafka.sh start|stop|status|restart|kill|clean|fetch|config|ping|help
+       kafka.sh throttle CLIENT_ID BYTES_PER_SECOND
 
   start    fetch jars if missing, format storage if new, start, wait until it answers
   stop     SIGTERM, then SIGKILL after KAFKA_STOP_TIMEOUT s; no-op when not running
@@ -50,6 +51,8 @@ usage: kafka.sh start|stop|status|restart|kill|clean|fetch|config|ping|help
   fetch    only resolve the jars into KAFKA_LIBS_DIR
   config   only write and print the server.properties that start would use
   ping     exit 0 when any broker on ${HOST}:KAFKA_PORT answers metadata (no pid check)
+  throttle cap what clients with this client id may produce, in bytes/s (a broker quota; 0 removes
+           it): a slow output, for back-pressure tests
 
 now: version ${KAFKA_VERSION}, ${HOST}:${KAFKA_PORT} (controller ${KAFKA_CONTROLLER_PORT}),
      data ${KAFKA_DATA_DIR}, jars ${KAFKA_LIBS_DIR}
@@ -439,6 +442,33 @@ clean_data() {
     fi
 }
 
+# A client quota set through the broker's admin API (kafka-configs), so it applies at once and
+# survives nothing but the data dir.
+throttle_client() {
+    local client="$1" rate="$2" shown
+    local -a change
+    [[ "${rate}" =~ ^[0-9]+$ ]] || die "throttle: BYTES_PER_SECOND must be a whole number, got '${rate}'"
+    if (( rate == 0 )); then
+        change=(--delete-config producer_byte_rate)
+        shown="none"
+    else
+        change=(--add-config "producer_byte_rate=${rate}")
+        shown="${rate} bytes/s"
+    fi
+    answers_metadata "${KAFKA_PORT}" || die "no broker answers on ${HOST}:${KAFKA_PORT}"
+    java_cmd
+    if (( rate == 0 )) && ! "${JAVA_CMD[@]}" kafka.admin.ConfigCommand --bootstrap-server "${HOST}:${KAFKA_PORT}" \
+        --describe --entity-type clients --entity-name "${client}" 2>/dev/null | grep -q producer_byte_rate; then
+        # kafka-configs refuses to delete a quota that is not set; lifting one twice is no error.
+        say "producer_byte_rate for client id '${client}': none"
+        return 0
+    fi
+    "${JAVA_CMD[@]}" kafka.admin.ConfigCommand --bootstrap-server "${HOST}:${KAFKA_PORT}" --alter \
+        --entity-type clients --entity-name "${client}" "${change[@]}" >/dev/null \
+        || die "throttle: kafka-configs failed for client id '${client}'"
+    say "producer_byte_rate for client id '${client}': ${shown}"
+}
+
 # Serialises start/stop/restart/clean on one data dir, so two concurrent starts cannot both
 # launch a JVM and overwrite each other's pid file. The lock file sits beside the data dir so
 # that `stop` does not create the data dir and `clean` can delete it.
@@ -450,6 +480,12 @@ take_lock() {
 }
 
 main() {
+    if [[ "${1:-}" == throttle ]]; then
+        (( $# == 3 )) || { usage >&2; exit 2; }
+        validate
+        throttle_client "$2" "$3"
+        return
+    fi
     if (( $# != 1 )); then
         usage >&2
         exit 2

@@ -27,6 +27,7 @@ class Settings:
 
     kafka_bootstrap: str = "127.0.0.1:9092"  # KAFKA_BOOTSTRAP
     app_id: str = "newsflow"
+    client_id: str = ""  # empty: the app id
     topic_raw: str = "news.raw"
     topic_analysed: str = "news.analysed"
     topic_enriched: str = "news.enriched"
@@ -122,6 +123,10 @@ class Settings:
             raise ConfigError("NEWSFLOW_DEDUP_THRESHOLD must be in (0, 1]")
         if ":" not in self.kafka_bootstrap:
             raise ConfigError(f"KAFKA_BOOTSTRAP={self.kafka_bootstrap!r}: expected host:port[,host:port]")
+
+    @property
+    def kafka_client_id(self) -> str:
+        return self.client_id or self.app_id
 
     @property
     def output_topics(self) -> tuple[str, ...]:

@@ -64,6 +64,7 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
     app = App(
         settings.app_id,
         **faust_broker_options(settings),
+        broker_client_id=settings.kafka_client_id,
         store=settings.store,
         datadir=settings.data_dir,
         processing_guarantee=settings.processing_guarantee,
