@@ -95,6 +95,7 @@ cannot drift. SASL credentials are not here: they come from a Secret.
 {{- $c := .Values.config -}}
 KAFKA_BOOTSTRAP: {{ $c.kafkaBootstrap | quote }}
 NEWSFLOW_APP_ID: {{ $c.appId | quote }}
+NEWSFLOW_CLIENT_ID: {{ $c.clientId | quote }}
 NEWSFLOW_TOPIC_RAW: {{ $c.topics.raw | quote }}
 NEWSFLOW_TOPIC_ANALYSED: {{ $c.topics.analysed | quote }}
 NEWSFLOW_TOPIC_ENRICHED: {{ $c.topics.enriched | quote }}
