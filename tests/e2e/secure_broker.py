@@ -30,7 +30,7 @@ HOST = "127.0.0.1"
 KAFKA_VERSION = "3.9.2"
 # kafka.sh's default cluster id; the pre-format must use the same one the script would.
 CLUSTER_ID = "bmV3c2Zsb3ctbG9jYWwtMQ"
-# 29xxx: clear of the CI broker (39092), a developer's broker (9092) and other helpers (19092).
+# 29xxx: clear of the CI broker (28092), a developer's broker (9092) and other helpers (19092).
 ADMIN_PORT = 29092
 CONTROLLER_PORT = 29093
 SASL_SSL_PORT = 29094
