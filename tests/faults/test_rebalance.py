@@ -80,6 +80,7 @@ def test_keeps_consuming_through_ten_rebalances(tmp_path: Path) -> None:
     enriched = namespace.topic("enriched")
     produced = 0
     catch_up_seconds = []
+    second: Worker | None = None
     try:
         for cycle in range(5):  # each cycle: a worker joins (rebalance), then leaves (rebalance)
             second = Worker.start({**env, "NEWSFLOW_DATA_DIR": str(tmp_path / f"b{cycle}")}, log)
@@ -109,6 +110,8 @@ def test_keeps_consuming_through_ten_rebalances(tmp_path: Path) -> None:
         )
         assert repeated == 0, "exactly-once: an article was published twice"
     finally:
+        if second is not None:
+            second.terminate()  # a no-op once it has left; a failed wait must not leave it running
         first.terminate()
 
 
