@@ -26,7 +26,15 @@ from newsflow.metrics import StageMetrics, language_label
 from newsflow.models import SCHEMA_VERSION, Article, DeadLetter, EnrichedRecord, output_record, utc_now_iso
 from newsflow.stages import Stage
 from newsflow.stages.clean import Cleaner
-from newsflow.stages.dedup import Deduper, SeenStore, fingerprint
+from newsflow.stages.dedup import (
+    DEFAULT_BAND_MEMBERS,
+    DEFAULT_BANDS,
+    DEFAULT_ROWS,
+    CompactBandIndex,
+    Deduper,
+    SeenStore,
+    fingerprint,
+)
 from newsflow.stages.entities import EntityExtractor
 from newsflow.stages.language import LanguageTagger
 
@@ -36,7 +44,11 @@ _ID_IN_BROKEN_JSON = re.compile(rb'"id"\s*:\s*(?:"([^"\\]{1,512})"|(-?\d{1,30}))
 
 
 def make_deduper(settings: Settings, store: SeenStore) -> Deduper:
-    band_index: SeenStore | None = {} if settings.dedup_band_index == "memory" else None
+    band_index = (
+        CompactBandIndex(bands=DEFAULT_BANDS, rows=DEFAULT_ROWS, keep=DEFAULT_BAND_MEMBERS)
+        if settings.dedup_band_index == "memory"
+        else None
+    )
     return Deduper(
         store,
         threshold=settings.dedup_threshold,

@@ -39,7 +39,7 @@ from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from urllib.parse import urlsplit
 
 import xxhash
@@ -48,17 +48,22 @@ from rensa import RMinHash
 
 from newsflow.errors import MalformedRecord
 from newsflow.models import Article, DedupResult, DedupStatus, Fingerprint
+from newsflow.stages.dedup_bands import BandIndex, CompactBandIndex, StoreBandIndex
 
 __all__ = [
     "DEFAULT_BANDS",
+    "DEFAULT_BAND_MEMBERS",
     "DEFAULT_CONTAINMENT",
     "DEFAULT_NUM_PERM",
     "DEFAULT_ROWS",
     "DEFAULT_SHINGLE_SIZE",
     "DEFAULT_THRESHOLD",
+    "BandIndex",
+    "CompactBandIndex",
     "Deduper",
     "PrefixedStore",
     "SeenStore",
+    "StoreBandIndex",
     "canonical_url",
     "cluster_id_for",
     "fingerprint",
@@ -73,6 +78,8 @@ DEFAULT_SEED = 1
 # 0.2 points of recall on the syndication set for twice the store writes.
 DEFAULT_BANDS = 32
 DEFAULT_ROWS = 2
+# A band value shared by many articles (a common phrase) points at its newest few only.
+DEFAULT_BAND_MEMBERS = 8
 # Word 3-shingles on BBC: labelled duplicates have Jaccard >= 0.60, the closest distinct
 # stories (follow-ups that reuse background paragraphs) 0.52. See docs/dedup.md.
 DEFAULT_THRESHOLD = 0.5
@@ -251,10 +258,10 @@ class Deduper:
         shingle_size: int = DEFAULT_SHINGLE_SIZE,
         seed: int = DEFAULT_SEED,
         bucket_seconds: float | None = None,
-        bucket_members: int = 8,
+        bucket_members: int = DEFAULT_BAND_MEMBERS,
         chunk_size: int = 16,
         sweep_chunks: int = 1,
-        band_index: SeenStore | None = None,
+        band_index: BandIndex | SeenStore | None = None,
     ) -> None:
         if not 0.0 < threshold <= 1.0:
             raise ValueError("threshold must be in (0, 1]")
@@ -265,10 +272,17 @@ class Deduper:
         if bands < 1 or rows < 1 or bands * rows > num_perm:
             raise ValueError("bands * rows must not exceed num_perm")
         self.store = store
-        # Where the LSH band lists live: the store itself (durable, ~32 writes per original), or a
-        # separate mapping that holds derived state, rebuilt from the stored signatures with
-        # rebuild_band_index() (see docs/dedup.md).
-        self.band_index = store if band_index is None else band_index
+        # Where the LSH band lists live: the store itself (durable, ~32 writes per original), or
+        # derived state (a CompactBandIndex, or any separate mapping) rebuilt from the stored
+        # signatures with rebuild_band_index() (see docs/dedup.md).
+        self.band_index: BandIndex
+        if band_index is None:
+            self.band_index = StoreBandIndex(store, bands=bands, rows=rows, keep=bucket_members)
+        elif hasattr(band_index, "candidates"):
+            self.band_index = cast(BandIndex, band_index)
+        else:
+            # A plain mapping kept apart from the store: the lists, as derived state.
+            self.band_index = StoreBandIndex(band_index, bands=bands, rows=rows, keep=bucket_members, durable=False)
         self.threshold = threshold
         self.containment = containment
         self.window_seconds = float(window_seconds)
@@ -361,12 +375,7 @@ class Deduper:
             _, _, _, encoded, chash, url_key = meta
             keys += [f"h:{chash}", *([url_key] if url_key else [])]
             if encoded:
-                bands = self.band_index
-                for band_key in self._band_keys(base64.b64decode(encoded)):
-                    members = list(bands.get(band_key) or [])
-                    if article_id not in members:
-                        members.append(article_id)
-                    bands[band_key] = members
+                self.band_index.add(article_id, base64.b64decode(encoded))
         for key in keys:
             value = store.get(key)
             if value is not None:
@@ -411,9 +420,8 @@ class Deduper:
             return self._duplicate("exact_duplicate", fp, original, 1.0, bucket)
 
         signature = _pack(fp.minhash) if fp.minhash else None
-        band_keys = self._band_keys(signature) if signature else []
         if signature is not None:
-            match = self._best_candidate(article, signature, band_keys, expired)
+            match = self._best_candidate(article, signature, expired)
             if match is not None:
                 original, similarity = match
                 self._remember(
@@ -425,7 +433,6 @@ class Deduper:
                     hash_key=hash_key,
                     url_key=url_key,
                     signature=signature,
-                    band_keys=band_keys,
                 )
                 return self._duplicate("near_duplicate", fp, original, similarity, bucket)
 
@@ -438,7 +445,6 @@ class Deduper:
             hash_key=hash_key,
             url_key=url_key,
             signature=signature,
-            band_keys=band_keys,
         )
         cluster = cluster_id_for(article.id)
         store[f"c:{cluster}"] = [article.id, 1, bucket]
@@ -460,22 +466,9 @@ class Deduper:
             cluster_id=cluster,
         )
 
-    def _band_keys(self, signature: bytes) -> list[str]:
-        width = self.rows * 4
-        return [
-            f"b:{band}:{xxhash.xxh3_64_hexdigest(signature[band * width : (band + 1) * width])}"
-            for band in range(self.bands)
-        ]
-
-    def _best_candidate(
-        self, article: Article, signature: bytes, band_keys: list[str], expired: int
-    ) -> tuple[str, float] | None:
+    def _best_candidate(self, article: Article, signature: bytes, expired: int) -> tuple[str, float] | None:
         store = self.store
-        bands = self.band_index
-        hits: dict[str, int] = {}
-        for key in band_keys:
-            for member in bands.get(key) or ():
-                hits[member] = hits.get(member, 0) + 1
+        hits = self.band_index.candidates(signature)
         hits.pop(article.id, None)
         if not hits:
             return None
@@ -521,7 +514,6 @@ class Deduper:
         hash_key: str | None,
         url_key: str | None,
         signature: bytes | None,
-        band_keys: Iterable[str] = (),
     ) -> None:
         store = self.store
         meta_key = f"m:{article.id}"
@@ -536,16 +528,9 @@ class Deduper:
             store[url_key] = [original, bucket]
         encoded = base64.b64encode(signature).decode("ascii") if signature else ""
         store[meta_key] = [original, bucket, len(article.text), encoded, fp.content_hash, url_key]
-        self._add_to_bands(article.id, band_keys)
+        if signature:
+            self.band_index.add(article.id, signature)
         self._index(article.id, bucket)
-
-    def _add_to_bands(self, article_id: str, band_keys: Iterable[str]) -> None:
-        bands = self.band_index
-        for key in band_keys:
-            members = bands.get(key) or []
-            kept = [member for member in members if member != article_id][-(self.bucket_members - 1) :]
-            kept.append(article_id)
-            bands[key] = kept
 
     def rebuild_band_index(self, stored: Iterable[tuple[str, Any]]) -> int:
         """Fill a separate band index from the store's ``(key, value)`` pairs; returns articles indexed.
@@ -555,13 +540,13 @@ class Deduper:
         did: the candidates of a very common band can differ after a rebuild, the verdicts of
         articles already judged cannot (they are stored).
         """
-        if self.band_index is self.store:
+        if self.band_index.durable:
             raise ValueError("the band index is the store itself: nothing to rebuild")
         signatures = sorted(
             (int(value[1]), key[2:], value[3]) for key, value in stored if key.startswith("m:") and value[3]
         )
         for _, article_id, encoded in signatures:
-            self._add_to_bands(article_id, self._band_keys(base64.b64decode(encoded)))
+            self.band_index.add(article_id, base64.b64decode(encoded))
         return len(signatures)
 
     def _write_bucket(self, now: float) -> int:
@@ -636,14 +621,5 @@ class Deduper:
             self._drop_if_old(url_key, bucket)
         self._drop_if_old(f"c:{cluster_id_for(original)}", bucket)
         if encoded:
-            bands = self.band_index
-            for key in self._band_keys(base64.b64decode(encoded)):
-                members = bands.get(key)
-                if members is None:
-                    continue
-                kept = [member for member in members if member != article_id]
-                if not kept:
-                    del bands[key]
-                elif len(kept) != len(members):
-                    bands[key] = kept
+            self.band_index.remove(article_id, base64.b64decode(encoded))
         del store[meta_key]
