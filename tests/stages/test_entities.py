@@ -259,6 +259,28 @@ def test_tagger_spans_are_linked_through_the_name_index() -> None:
     assert [(m.text, m.kb_id) for m in article.entities] == [("Microsoft", "Q2283"), ("Vladimir Putin", "Q7747")]
 
 
+@pytest.mark.parametrize(
+    ("text", "lang", "span", "expected"),
+    [
+        ("Dutch riders won.", "en", (0, 5, "PER"), ("Dutch", "MISC")),
+        ("The Ukrainian army.", "en", (4, 13, "LOC"), ("Ukrainian", "MISC")),
+        ("Two South Koreans left.", "en", (4, 18, "PER"), ("South Koreans", "MISC")),
+        ("De Amerikaanse troepen.", "nl", (3, 14, "LOC"), ("Amerikaanse", "MISC")),
+        # only a whole mention is a nationality word: a name that starts with one stays a name
+        ("The Dutch East India Company.", "en", (4, 28, "ORG"), ("Dutch East India Company", "ORG")),
+    ],
+)
+def test_nationality_words_are_misc_not_places_or_people(
+    text: str, lang: str, span: tuple[int, int, str], expected: tuple[str, str]
+) -> None:
+    class Tagger:
+        def tag(self, tokens: list[Token], lang: str) -> list[tuple[int, int, str]]:
+            return [span]
+
+    [m] = EntityExtractor(tagger=Tagger())(make(text, lang)).entities
+    assert (m.text, m.type, m.kb_id) == (*expected, None)
+
+
 def test_honorifics_are_trimmed_from_people() -> None:
     class Tagger:
         def tag(self, tokens: list[Token], lang: str) -> list[tuple[int, int, str]]:

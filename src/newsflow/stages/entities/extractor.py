@@ -292,7 +292,7 @@ class EntityExtractor:
     def _field_mentions(
         self, text: str, field: Field, ld: LangData, ner_spans: list[tuple[int, int, EntityType]]
     ) -> list[_Mention]:
-        spans = [s for s in (_trim(text, *span, ld) for span in ner_spans) if s is not None]
+        spans = [_demonym_as_misc(text, s, ld) for s in (_trim(text, *span, ld) for span in ner_spans) if s is not None]
         matches = self.gazetteer.find(text, ld.stop_names)
         if field == "text":
             spans = [_extend_person(text, s, self.gazetteer, ld) for s in spans]
@@ -423,6 +423,14 @@ def _trim(text: str, start: int, end: int, etype: EntityType, ld: LangData) -> t
     if start >= end or not (text[start].isalpha() or any(ch.isalpha() for ch in text[start:end])):
         return None
     return start, end, etype
+
+
+def _demonym_as_misc(text: str, span: tuple[int, int, EntityType], ld: LangData) -> tuple[int, int, EntityType]:
+    """A mention that is only a nationality word ("Dutch", "South Koreans") is MISC, whatever the tagger said."""
+    start, end, etype = span
+    if etype != "MISC" and end - start <= 24 and " ".join(fold(text[start:end]).split()) in ld.demonyms:
+        return start, end, "MISC"
+    return span
 
 
 def _extend_person(

@@ -17,6 +17,9 @@ Each ``<xx>.py`` module defines three frozensets of *folded* strings (see
     titles stripped from the front of a person mention.
 ``FUNCTION_WORDS``
     articles and prepositions a tagger span may not end with or consist of.
+``DEMONYMS``
+    nationality and religion words ("Dutch", "Ukrainians"): a mention that is
+    nothing else is typed MISC, never linked as a place.
 
 An unknown language (``None``/``"und"``/not listed) gets the union of all.
 """
@@ -40,6 +43,7 @@ class LangData:
     state_cues: frozenset[str]
     honorifics: frozenset[str]
     function_words: frozenset[str]
+    demonyms: frozenset[str]
 
 
 @lru_cache(maxsize=64)
@@ -47,7 +51,14 @@ def for_language(code: str | None) -> LangData:
     """Constants for ISO 639-1 ``code``; the union of every language's when unknown."""
     module = _MODULES.get((code or "").lower())
     if module is not None:
-        return LangData(code or "und", module.STOP_NAMES, module.STATE_CUES, module.HONORIFICS, module.FUNCTION_WORDS)
+        return LangData(
+            code or "und",
+            module.STOP_NAMES,
+            module.STATE_CUES,
+            module.HONORIFICS,
+            module.FUNCTION_WORDS,
+            module.DEMONYMS,
+        )
     mods = _MODULES.values()
     return LangData(
         "und",
@@ -55,4 +66,5 @@ def for_language(code: str | None) -> LangData:
         frozenset().union(*(m.STATE_CUES for m in mods)),
         frozenset().union(*(m.HONORIFICS for m in mods)),
         frozenset().union(*(m.FUNCTION_WORDS for m in mods)),
+        frozenset().union(*(m.DEMONYMS for m in mods)),
     )

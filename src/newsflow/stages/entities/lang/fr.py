@@ -64,3 +64,6 @@ FUNCTION_WORDS = frozenset(
         "une",
     }
 )
+# Nationality words are lower-case in running text here; capitalised nouns ("Deutschen",
+# "Franzosen") are left to the tagger, which has MISC for them.
+DEMONYMS: frozenset[str] = frozenset()

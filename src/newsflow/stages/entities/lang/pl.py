@@ -8,3 +8,6 @@ STATE_CUES = frozenset({"stan", "stanie", "stanu"})
 HONORIFICS = frozenset({"minister", "pan", "pani", "premier", "prezydent"})
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset({"dla", "do", "i", "na", "o", "od", "w", "z"})
+# Nationality words are lower-case in running text here; capitalised nouns ("Deutschen",
+# "Franzosen") are left to the tagger, which has MISC for them.
+DEMONYMS: frozenset[str] = frozenset()

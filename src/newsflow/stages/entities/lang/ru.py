@@ -8,3 +8,6 @@ STATE_CUES = frozenset({"штат", "штата", "штате", "штату"})
 HONORIFICS = frozenset({"господин", "госпожа", "министр", "президент", "премьер"})
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset({"в", "для", "и", "на", "о", "об", "от", "по", "с"})
+# Nationality words are lower-case in running text here; capitalised nouns ("Deutschen",
+# "Franzosen") are left to the tagger, which has MISC for them.
+DEMONYMS: frozenset[str] = frozenset()
