@@ -52,6 +52,7 @@ CURATED = DATA_DIR / "curated.tsv"
 
 sys.path.insert(0, str(REPO / "src"))
 from newsflow.stages.entities.gazetteer import GazEntry, fold  # noqa: E402
+from newsflow.stages.entities.lang import for_language  # noqa: E402
 
 # Locales whose country names we take from pycountry's gettext catalogues and
 # babel/CLDR: the languages newsflow's language stage routes most news in.
@@ -213,6 +214,162 @@ def _us_states(territories: dict[str, dict[str, object]]) -> list[Entity]:
     return out
 
 
+# rigour territories that are not places a news text names as such.
+NOT_PLACES = frozenset({"eu", "un", "ip", "zz"})
+# English names pycountry's catalogues lack (they translate from the local name, and have no
+# English catalogue for subdivisions), for regions English-language news names often.
+# Written for this project.
+ENGLISH_NAMES = {
+    "IT-21": ("Piedmont",),
+    "IT-25": ("Lombardy",),
+    "IT-52": ("Tuscany",),
+    "IT-72": ("Campania",),
+    "IT-75": ("Apulia",),
+    "IT-82": ("Sicily",),
+    "IT-88": ("Sardinia",),
+    "IT-34": ("Veneto",),
+    "IT-62": ("Lazio",),
+    "FR-20R": ("Corsica", "Corse"),
+    "FR-NOR": ("Normandy",),
+    "FR-BRE": ("Brittany",),
+    "FR-IDF": ("Île-de-France", "Ile-de-France"),
+    "ES-AN": ("Andalusia",),
+    "ES-CT": ("Catalonia",),
+    "ES-PV": ("Basque Country",),
+    "ES-GA": ("Galicia",),
+    "ES-VC": ("Valencian Community",),
+    "ES-IB": ("Balearic Islands",),
+}
+# Regions named for a compass point ("Nord" in Burkina Faso, "North" in Cameroon): in prose these
+# are words inside other names ("Mare del Nord", "North Ronaldsay"), so such names are skipped.
+COMPASS_WORDS = frozenset(
+    {
+        *("north", "south", "east", "west", "northern", "southern", "eastern", "western", "central", "centre"),
+        *("center", "nord", "sud", "est", "ouest", "centro", "norte", "sur", "este", "oeste", "noord", "zuid"),
+        *("oost", "north-east", "north-west", "south-east", "south-west", "nord-est", "nord-ouest", "sud-est"),
+        *("sud-ouest", "littoral", "coast", "highlands", "lakes", "upper", "lower", "capital"),
+    }
+)
+# First-level ISO 3166-2 subdivisions taken from pycountry for countries rigour has none of
+# (Italy's regions, Spain's communities, Japan's prefectures); districts, counties and
+# departments are left out ("Nord", "Var", "Alba" are words or towns first).
+SUBDIVISION_TYPES = frozenset(
+    {
+        "Region",
+        "Autonomous region",
+        "Autonomous community",
+        "Land",
+        "State",
+        "Metropolitan region",
+        "Province",
+        "Prefecture",
+        "Voivodship",
+        "Metropolitan collectivity with special status",
+    }
+)
+
+
+def _other_territories(
+    territories: dict[str, dict[str, object]], cities: list[Entity], curated: list[list[str]]
+) -> list[Entity]:
+    """rigour's territories beyond the ISO countries: first-level regions of large countries
+    (Bavaria, Quebec, Xinjiang, Crimea), historical states (Czechoslovakia, Yugoslavia) and
+    special territories (Kosovo, Canary Islands), with their QIDs.
+
+    They are kind ``province``, ranked like a US state: above a foreign town of the same name
+    ("Ontario" is the province, not Ontario, California), below a big city. A name that is also
+    a city's in the same country, a capital's or a city's of a million or more is left to the city
+    ("São Paulo", "Geneva", "Bern"). A QID a curated row already has is skipped (the curated row
+    carries its translations). Names of first-level subdivisions are translated with pycountry's
+    iso3166-2 catalogues.
+    """
+    city_countries: dict[str, set[str]] = {}
+    big_cities: set[str] = set()
+    for city in cities:
+        for city_name in city.names:
+            key = fold(city_name)
+            city_countries.setdefault(key, set()).add(city.country)
+            if city.capital or city.population >= 1_000_000:
+                big_cities.add(key)
+    country_codes = {c.alpha_2.lower() for c in pycountry.countries}
+    curated_qids = {row[1] for row in curated}
+    translations = []
+    for loc in LOCALES:
+        try:
+            translations.append(gettext.translation("iso3166-2", pycountry.LOCALES_DIR, languages=[loc]))
+        except OSError:
+            continue
+    stop_names = for_language(None).stop_names
+    # pycountry's first-level subdivisions for countries rigour has no subdivisions of: no QID,
+    # so an iso3166-2: id.
+    covered = {code.split("-")[0] for code in territories if "-" in code}
+    listed = dict(territories)
+    for sub in sorted(pycountry.subdivisions, key=lambda sub: sub.code):
+        if sub.parent_code is None and sub.type in SUBDIVISION_TYPES and sub.country_code.lower() not in covered:
+            listed[sub.code.lower()] = {"name": sub.name.split("[")[0].strip(), "qid": None, "names_strong": []}
+    out = []
+    for code, terr in sorted(listed.items()):
+        if code in country_codes or code.startswith("us-") or code in NOT_PLACES:
+            continue
+        qid = terr.get("qid")
+        if qid in curated_qids:
+            continue
+        name = str(terr.get("name") or "")
+        country = code.split("-")[0].upper() if "-" in code else ""
+        ent = Entity(
+            kb_id=str(qid) if qid else f"iso3166-2:{code.upper()}",
+            canonical=name,
+            type="LOC",
+            kind="province",
+            country=country,
+        )
+        # rigour's alias lists carry adjectives too ("Bavarian"); the other names are names
+        aliases = {str(n) for n in terr.get("names_strong", []) or []}  # type: ignore[union-attr]
+        raw = {
+            name,
+            *ENGLISH_NAMES.get(code.upper(), ()),
+            *(a for a in aliases if not a.lower().endswith(DEMONYM_ENDINGS)),
+        }
+        subdivision = pycountry.subdivisions.get(code=code.upper()) if "-" in code else None
+        translated: set[str] = set()
+        if subdivision is not None:
+            # "Catalunya [Cataluña]": both names
+            local = [part.strip(" ]") for part in subdivision.name.split("[")]
+            raw.update(local)
+            translated = {trans.gettext(subdivision.name) for trans in translations} - raw - {""}
+            raw.update(translated)
+        ent.names = {
+            n
+            for n in raw
+            if n
+            and "," not in n
+            and _usable(n)
+            and len(n.split()) <= 5
+            and "(" not in n
+            and len(n) >= 4
+            and not set(fold(n).split()) <= COMPASS_WORDS
+            and fold(n) not in stop_names
+            and fold(n) not in big_cities
+            and (not country or country not in city_countries.get(fold(n), ()))
+        }
+        ent.alt_names = ent.names & translated
+        if ent.names:
+            out.append(ent)
+    # A catalogue's translation that names another region is an error there (one gives
+    # "Xinjiang" for Tibet): such a name stays only with the regions that have it as their own.
+    owners: dict[str, list[Entity]] = {}
+    for ent in out:
+        for n in ent.names:
+            owners.setdefault(fold(n), []).append(ent)
+    for key, ents in owners.items():
+        if len(ents) > 1 and any(fold(n) == key for e in ents for n in e.names - e.alt_names):
+            for ent in ents:
+                ent.names = {n for n in ent.names if fold(n) != key or n not in ent.alt_names}
+    for ent in out:
+        ent.alt_names = set()
+    return out
+
+
 def _read_curated() -> list[list[str]]:
     rows = []
     for line in CURATED.read_text(encoding="utf-8").splitlines():
@@ -313,7 +470,12 @@ def build() -> bytes:
     # is in an alias list of the United States) is left to that place
     place_names = {fold(n) for c in [*cities, *states] for n in c.names}
     entities = (
-        _countries(territories, place_names, curated) + states + _continents(curated) + cities + _curated_other(curated)
+        _countries(territories, place_names, curated)
+        + states
+        + _continents(curated)
+        + cities
+        + _curated_other(curated)
+        + _other_territories(territories, cities, curated)
     )
     entities.sort(key=lambda e: (e.kind, e.kb_id))
     names: dict[str, set[int]] = {}

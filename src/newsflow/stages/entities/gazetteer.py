@@ -95,7 +95,9 @@ _OTHER_SCRIPT = re.compile(r"[\u0530-\u1fff\u2c00-\u2dff\u2e80-\uffff]")
 
 # Prior for the entity kinds that have no population figure, on the same
 # log10(population) scale as cities; see docs/entities.md "Disambiguation".
-_KIND_BASE = {"org": 9.0, "person": 9.0, "region": 10.0, "state": 5.5}
+# A US state or another country's first-level region ("province": Bavaria, Ontario) ranks above
+# a small foreign town of the same name and below a big city.
+_KIND_BASE = {"org": 9.0, "person": 9.0, "region": 10.0, "state": 5.5, "province": 5.5}
 _KIND_BONUS = {"country": 4.0, "continent": 4.0}
 _CAPITAL_BONUS = 1.0
 _LOOKUP_CACHE_LIMIT = 100_000
@@ -116,7 +118,7 @@ class GazEntry:
     kb_id: str
     canonical: str
     type: EntityType
-    kind: str  # country | state | city | continent | org | person
+    kind: str  # country | state | province | region | city | continent | org | person
     population: int
     country: str
     capital: bool
