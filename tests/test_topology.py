@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -113,7 +114,7 @@ def test_batches_need_a_timeout(app: Any) -> None:
 
 
 async def test_memory_band_index_is_rebuilt_from_the_table_on_recovery(
-    tmp_path: Any, sent: list[Any], seed_bytes: bytes
+    tmp_path: Any, sent: list[Any], seed_bytes: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = Settings.from_env(
         {
@@ -142,12 +143,13 @@ async def test_memory_band_index_is_rebuilt_from_the_table_on_recovery(
     keys = [str(key) for key in table]
     assert any(key.startswith("p0/m:") for key in keys)
     assert not any(key.startswith("p0/b:") for key in keys)  # the bands are derived state, not in the table
-    # As after a rebalance: a new generation (test_context numbers offsets from 0 again), and the
-    # index is dropped and rebuilt from the table's signatures.
+    # As after a rebalance: a new generation (test_context numbers offsets from 0 again). The agent
+    # drops the index and rebuilds it from the table's signatures before its next event.
     app.consumer_generation_id += 1
-    await table.call_recover_callbacks()
+    caplog.set_level(logging.INFO, logger="newsflow.topology")
     async with app.agents["dedup"].test_context() as dedup:
         await dedup.put(analysed["copy"], key=b"copy")
+    assert "dedup partition 0: band index rebuilt from 1 stored signatures" in caplog.text
     [duplicate] = [value for topic, _, value in sent if topic == "news.duplicates"]
     assert duplicate["dedup"]["status"] == "near_duplicate" and duplicate["dedup"]["duplicate_of"] == "seed"
 

@@ -100,24 +100,25 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
     stages = Stages.build(settings, PrefixedStore(dedup_state, "p0/")).load()
     dedupers = {0: stages.dedup}
 
+    # With NEWSFLOW_DEDUP_BAND_INDEX=memory the LSH band index is derived state, rebuilt from the
+    # signatures in the table whenever a partition is handled in a new consumer generation. It is
+    # rebuilt here, by the dedup agent, and not in a Table.on_recover callback: with the callback,
+    # workers stalled after kill -9 restarts in the fault test (docs/dedup.md).
+    indexed_in: dict[int, int] = {}
+
     def deduper_for(partition: int) -> Deduper:
-        if partition not in dedupers:
+        generation = app.consumer_generation_id
+        if settings.dedup_band_index == "memory" and indexed_in.get(partition) != generation:
+            own = f"p{partition}/"
+            deduper = make_deduper(settings, PrefixedStore(dedup_state, own))
+            stored = [(str(key)[len(own) :], value) for key, value in table.items() if str(key).startswith(own + "m:")]
+            indexed = deduper.rebuild_band_index(stored)
+            dedupers[partition] = deduper
+            indexed_in[partition] = generation
+            log.info("dedup partition %d: band index rebuilt from %d stored signatures", partition, indexed)
+        elif partition not in dedupers:
             dedupers[partition] = make_deduper(settings, PrefixedStore(dedup_state, f"p{partition}/"))
         return dedupers[partition]
-
-    if settings.dedup_band_index == "memory":
-
-        @table.on_recover
-        async def rebuild_band_indexes() -> None:
-            """The band index is derived state: rebuild it from the signatures this worker now owns."""
-            stored: dict[int, list[tuple[str, Any]]] = {}
-            for key, value in table.items():
-                prefix, _, own_key = str(key).partition("/")
-                if own_key.startswith("m:"):
-                    stored.setdefault(int(prefix[1:]), []).append((own_key, value))
-            dedupers.clear()
-            indexed = sum(deduper_for(partition).rebuild_band_index(pairs) for partition, pairs in stored.items())
-            log.info("dedup band index rebuilt from %d stored signatures", indexed)
 
     timeout = settings.record_timeout_seconds
 
