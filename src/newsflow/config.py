@@ -51,7 +51,7 @@ class Settings:
     record_timeout_seconds: float = 10.0
     dedup_window_seconds: float = 7 * 24 * 3600.0
     dedup_threshold: float = 0.5
-    dedup_band_index: str = "table"
+    dedup_band_index: str = "memory"
     language_min_confidence: float = 0.5
     language_short_text: str = "accurate"
     ner_models: str = ""
