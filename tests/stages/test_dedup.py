@@ -440,6 +440,12 @@ def test_compact_band_index_forgets_expired_articles(seed_text: str) -> None:
     assert copy is not None and copy.status == "original"
 
 
+def test_a_band_index_cut_differently_from_the_deduper_is_refused() -> None:
+    index = CompactBandIndex(bands=16, rows=4, keep=8)
+    with pytest.raises(ValueError, match="16 bands of 4 rows"):
+        Deduper({}, band_index=index)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("make_index", [dict, compact_index], ids=["mapping", "compact"])
 def test_band_index_rebuilt_from_the_store_finds_the_same_copies(
     bbc: list[dict[str, str]], seed_text: str, make_index: Callable[[], Any]

@@ -280,6 +280,12 @@ class Deduper:
             self.band_index = StoreBandIndex(store, bands=bands, rows=rows, keep=bucket_members)
         elif hasattr(band_index, "candidates"):
             self.band_index = cast(BandIndex, band_index)
+            if (self.band_index.bands, self.band_index.rows) != (bands, rows):
+                # The index cuts signatures itself: another layout would compare other bands.
+                raise ValueError(
+                    f"band index has {self.band_index.bands} bands of {self.band_index.rows} rows, "
+                    f"the Deduper {bands} of {rows}"
+                )
         else:
             # A plain mapping kept apart from the store: the lists, as derived state.
             self.band_index = StoreBandIndex(band_index, bands=bands, rows=rows, keep=bucket_members, durable=False)
@@ -287,14 +293,11 @@ class Deduper:
         self.containment = containment
         self.window_seconds = float(window_seconds)
         self.num_perm = num_perm
-        self.bands = bands
-        self.rows = rows
         self.max_candidates = max_candidates
         self.shingle_size = shingle_size
         self.seed = seed
         # 48 buckets per window: keys outlive the window by at most ~2 %.
         self.bucket_seconds = float(bucket_seconds or self.window_seconds / 48)
-        self.bucket_members = bucket_members
         self.chunk_size = chunk_size
         self.sweep_chunks = sweep_chunks
 

@@ -29,6 +29,9 @@ __all__ = ["BandIndex", "CompactBandIndex", "StoreBandIndex"]
 class BandIndex(Protocol):
     """The Deduper's view of its LSH index."""
 
+    bands: int
+    rows: int
+
     @property
     def durable(self) -> bool:
         """True when the lists live in the changelogged store (nothing to rebuild)."""
