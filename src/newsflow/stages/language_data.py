@@ -75,7 +75,7 @@ MARKERS: dict[str, frozenset[str]] = _markers(
             kerana daripada ialah iaitu sahaja bahawa selepas bilangan manakala kerajaan boleh wang
             polis hospital universiti kualiti aktiviti komuniti kapasiti sekiranya berkenaan kenyataan
             pejabat kenderaan jabatan mahu pelbagai semasa tempoh baharu percuma cuba kereta telefon
-            televisyen filem muzik kaedah projek kempen antarabangsa tentera ia amat lelaki perempuan
+            televisyen filem muzik kaedah projek kempen antarabangsa tentera amat lelaki perempuan
             mesyuarat syarikat setiausaha kakitangan perniagaan
             """,
         "id": """
