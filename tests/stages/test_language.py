@@ -118,9 +118,9 @@ def test_word_salad_lines_are_not_judged_one_by_one(
     calls: list[str] = []
     real_judge = tagger._judge
 
-    def counting_judge(sample: str) -> dict[str, float]:
+    def counting_judge(sample: str, sure: float = language._FASTTEXT_SURE) -> dict[str, float]:
         calls.append(sample)
-        return real_judge(sample)
+        return real_judge(sample, sure)
 
     monkeypatch.setattr(tagger, "_judge", counting_judge)
     again = tagger.tag(text)
