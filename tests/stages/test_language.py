@@ -294,10 +294,14 @@ def _count_fasttext_calls(tagger: LanguageTagger, monkeypatch: pytest.MonkeyPatc
     return calls
 
 
-def test_unanimous_lines_give_what_the_document_call_gives(
+def test_a_clear_majority_gives_what_the_document_call_gives(
     tagger: LanguageTagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Skipping the document call when every line agrees must not change the result."""
+    """Skipping the document call when most of the text agrees keeps the code and spans.
+
+    The confidence is then the share of agreeing text: 1.0 when every line agrees, else at most
+    what the document call gives (which is max(document probability, share)).
+    """
     texts = {
         "it": "\n\n".join([ITALIAN, ITALIAN.replace("ieri sera", "stamattina"), ITALIAN.replace("nuovo", "vecchio")]),
         "fr": "\n".join([FRENCH] * 4),
@@ -311,11 +315,14 @@ def test_unanimous_lines_give_what_the_document_call_gives(
             assert not calls, name  # every line agrees: no document call, no fastText call at all
     assert fast["it"].code == "it" and fast["fr"].code == "fr"
     assert fast["it"].confidence == fast["fr"].confidence == 1.0
-    monkeypatch.setattr(language, "UNANIMOUS_LINES", 10**6)  # force the document call everywhere
+    monkeypatch.setattr(language, "MAJORITY_MIN_LINES", 10**6)  # force the document call everywhere
     calls.clear()
     full = {name: tagger.tag(text, declared_language="fr") for name, text in texts.items()}
     assert len(calls) >= len(texts)
-    assert fast == full
+    for name in texts:
+        assert (fast[name].code, fast[name].spans) == (full[name].code, full[name].spans), name
+        assert language.MAJORITY_SHARE <= fast[name].confidence <= full[name].confidence, name
+    assert fast["it"] == full["it"] and fast["fr"] == full["fr"]
 
 
 def test_a_disagreeing_line_still_makes_the_document_call(
