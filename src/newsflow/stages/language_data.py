@@ -53,6 +53,10 @@ NOT_IN_FASTTEXT: frozenset[str] = frozenset({"lg", "mi", "sn", "st", "tn", "ts",
 # Codes producers use for ``declared_language`` that are not the ones we emit.
 DECLARED_CODE_MAP: dict[str, str] = {"no": "nb", "iw": "he", "in": "id", "tgl": "tl", "fil": "tl"}
 
+# CLD2 and py3langid labels -> codes we emit: the legacy codes producers also use, plus
+# CLD2's "zh-Hant" (traditional Chinese) and "sh" (Serbo-Croatian, as for fastText).
+VOTER_CODE_MAP: dict[str, str] = DECLARED_CODE_MAP | {"zh-Hant": "zh", "sh": "hr"}
+
 
 def _markers(groups: dict[str, str]) -> dict[str, frozenset[str]]:
     """``{"nb da": "ikke jeg"}`` -> ``{"nb": {...}, "da": {...}}``: a word may mark several members."""

@@ -15,17 +15,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from newsflow.stages.language_data import CORE_LANGUAGES
-
-# Labels of the two libraries that are spelled differently from the ISO 639-1 codes we emit.
-_VOTER_CODE_MAP: dict[str, str] = {"no": "nb", "iw": "he", "zh-Hant": "zh", "sh": "hr", "fil": "tl"}
+from newsflow.stages.language_data import CORE_LANGUAGES, VOTER_CODE_MAP
 
 
 def _core_distribution(scores: Mapping[str, float]) -> dict[str, float]:
     """Map labels to our codes, keep the 75 core languages, renormalise (empty if nothing is left)."""
     kept: dict[str, float] = {}
     for label, score in scores.items():
-        code = _VOTER_CODE_MAP.get(label, label)
+        code = VOTER_CODE_MAP.get(label, label)
         if code in CORE_LANGUAGES and score > 0.0:
             kept[code] = kept.get(code, 0.0) + score
     total = sum(kept.values())
@@ -45,7 +42,7 @@ class Cld2Voter:
         import pycld2
 
         self._cld2: Any = pycld2
-        self.known = frozenset(_VOTER_CODE_MAP.get(code, code) for _, code in pycld2.LANGUAGES) & CORE_LANGUAGES
+        self.known = frozenset(VOTER_CODE_MAP.get(code, code) for _, code in pycld2.LANGUAGES) & CORE_LANGUAGES
 
     def __call__(self, cleaned: str) -> dict[str, float]:
         try:
@@ -63,7 +60,7 @@ class LangidVoter:
 
         self._identifier: Any = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
         self._top = top
-        self.known = frozenset(_VOTER_CODE_MAP.get(code, code) for code in self._identifier.nb_classes) & CORE_LANGUAGES
+        self.known = frozenset(VOTER_CODE_MAP.get(code, code) for code in self._identifier.nb_classes) & CORE_LANGUAGES
 
     def __call__(self, cleaned: str) -> dict[str, float]:
         try:
