@@ -191,3 +191,47 @@ def test_a_worker_restoring_a_table_is_not_called_stalled(app: Any) -> None:
     time.sleep(0.06)  # the restore stops moving and no event is handled: that is a stall
     watch.observe(app.monitor.events_total + _changelog_records_restored(app), lag)
     assert watch.stalled
+
+
+def test_a_stall_report_says_what_recovery_and_tasks_were_doing(app: Any) -> None:
+    import asyncio
+
+    from newsflow.topology import _stall_report
+
+    async def report() -> str:
+        return await _stall_report(app)
+
+    text = asyncio.run(report())
+    assert "consumer: ConsumerNotStarted" in text  # no worker here: reported, not raised
+    assert "recovery: in_recovery=False" in text
+    assert ".<locals>.report at test_topology.py:" in text  # the task that asked, with where it waits
+
+
+def test_commit_markers_after_the_last_record_are_not_records_waiting() -> None:
+    import asyncio
+
+    from faust.types import TP
+
+    from newsflow.topology import _records_waiting
+
+    class Consumer:
+        """Fetch positions and tracked-but-unacked events, as faust's consumer keeps them."""
+
+        def __init__(self, positions: dict[TP, int], unacked: int) -> None:
+            self.positions = positions
+            self._unacked_messages = set(range(unacked))
+
+        async def position(self, tp: TP) -> int:
+            if tp not in self.positions:
+                raise RuntimeError(f"Partition {tp} is not assigned")  # aiokafka's IllegalStateError, revoked meanwhile
+            return self.positions[tp]
+
+    analysed, raw = TP("news.analysed", 0), TP("news.raw", 0)
+    # Committed 140, three commit markers up to 143: everything fetched, nothing unhandled.
+    idle = Consumer({analysed: 143, raw: 25}, unacked=0)
+    assert asyncio.run(_records_waiting(idle, {analysed, raw}, {analysed: 143, raw: 25})) == 0
+    # A fetcher that stopped (faust-streaming#175) leaves records unfetched; a hung agent leaves one unacked.
+    stuck = Consumer({analysed: 120, raw: 25}, unacked=1)
+    assert asyncio.run(_records_waiting(stuck, {analysed, raw}, {analysed: 143, raw: 25})) == 24
+    # A partition revoked while the timer runs is skipped: an exception in a faust timer crashes the worker.
+    assert asyncio.run(_records_waiting(stuck, {analysed, raw, TP("news.raw", 1)}, {analysed: 143, raw: 25})) == 24

@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 RESTART_EXIT_CODE = 70
 # How long a revocation waits for agents to finish the events they took before it commits.
 REVOCATION_WAIT_SECONDS = 10.0
+# How long a commit waits for the broker to acknowledge the outputs of the transaction it commits.
+DELIVERY_WAIT_SECONDS = 60.0
 
 
 class SourcePartitionTransactionManager(TransactionManager):
@@ -59,6 +61,8 @@ class SourcePartitionTransactionManager(TransactionManager):
         # The transactional ids this worker owned in generation ``_owned_generation``.
         self._owned: set[str] = set()
         self._owned_generation: int | None = None
+        # Per transactional id, the delivery futures of the outputs in its open transaction.
+        self._deliveries: dict[str, list[asyncio.Future[Any]]] = {}
 
     async def on_rebalance(self, assigned: set[TP], revoked: set[TP], newly_assigned: set[TP]) -> None:
         # faust stops the producers of revoked partitions, but maps partitions to producers through
@@ -79,6 +83,8 @@ class SourcePartitionTransactionManager(TransactionManager):
         if stale:
             log.info("stopping %d transactional producers not kept through generation %s", len(stale), generation)
             await self._stop_transactions(stale)
+            for transactional_id in stale:
+                self._deliveries.pop(transactional_id, None)  # their open transactions are aborted
         self._owned, self._owned_generation = active, generation
         await super().on_rebalance(assigned, set(), newly_assigned)
 
@@ -101,15 +107,56 @@ class SourcePartitionTransactionManager(TransactionManager):
         *,
         transactional_id: str | None = None,
     ) -> Any:
-        source_id = self._source_transactional_id()
-        if source_id is None:
-            return await super().send(topic, key, value, partition, timestamp, headers)
         destination = self.consumer.key_partition(topic, key, partition)
-        return await self.producer.send(topic, key, value, destination, timestamp, headers, transactional_id=source_id)
+        chosen = self._source_transactional_id()
+        if chosen is None:
+            if destination is None:  # faust sends these without a transaction
+                return await super().send(topic, key, value, partition, timestamp, headers)
+            # Outside an event faust's own choice stands: the destination partition's producer.
+            chosen = self._transactional_id(topic, destination)
+        delivery = await self.producer.send(topic, key, value, destination, timestamp, headers, transactional_id=chosen)
+        self._deliveries.setdefault(chosen, []).append(cast("asyncio.Future[Any]", delivery))
+        return delivery
+
+    def _transactional_id(self, topic: str, partition: int) -> str:
+        return f"{self.app.conf.id}-{self.app.assignor.group_for_topic(topic)}-{partition}"
+
+    async def _confirm_deliveries(self, offsets: Mapping[TP, int]) -> None:
+        """Wait until the broker has every output of the transactions about to commit; else restart.
+
+        aiokafka commits a transaction even when one of its produce requests failed, and faust only
+        logs a failed delivery (if it sees it at all), so the consumed offsets would commit without
+        that output: an article lost, exactly-once broken without a word. It happened in the
+        ten-rebalance test: an input offset committed, its output in no partition, no error logged.
+        Kafka Streams fails the task on a send error; here the worker restarts from the last commit,
+        the open transactions are aborted, and the inputs are read again.
+        """
+        transactional_ids = {self._transactional_id(tp.topic, tp.partition) for tp in offsets}
+        deliveries = [delivery for tid in transactional_ids for delivery in self._deliveries.pop(tid, [])]
+        if not deliveries:
+            return
+        try:
+            results = await asyncio.wait_for(
+                asyncio.gather(*deliveries, return_exceptions=True), timeout=DELIVERY_WAIT_SECONDS
+            )
+        except TimeoutError:
+            results = [TimeoutError(f"no acknowledgement in {DELIVERY_WAIT_SECONDS:.0f} s")]
+        failed = [result for result in results if isinstance(result, BaseException) or getattr(result, "offset", 0) < 0]
+        if failed:
+            log.critical(
+                "%d of %d outputs of the transactions %s were not confirmed by the broker (first: %r): "
+                "exiting, to restart from the last commit",
+                len(failed),
+                len(deliveries),
+                sorted(transactional_ids),
+                failed[0],
+            )
+            os._exit(RESTART_EXIT_CODE)
 
     async def commit(self, offsets: Mapping[TP, int], start_new_transaction: bool = True) -> bool:
         # Committed one after another, as faust does: committing the partitions concurrently coincided
         # with workers being fenced after rebalances (3 of 3 rebalance-test runs), so it was reverted.
+        await self._confirm_deliveries(offsets)
         committed = bool(await super().commit(offsets, start_new_transaction=start_new_transaction))
         # faust's livelock check only notices consumer commits; without this it logs "has not
         # committed ... since worker start" every few seconds from the fifth minute of an exactly-once worker.
@@ -235,6 +282,29 @@ class GatedConsumer(Consumer):
             self._clean_unacked_messages()
         await self.app.producer.flush()
         await self.commit()
+
+    async def describe_partitions(self) -> str:
+        """Per assigned partition: committed, read, fetch position, handled and skipped offsets; flow state.
+
+        Logged when a worker gives up on a stall, so that a stall seen once in CI can be read afterwards.
+        """
+        lines = [
+            f"flow_active={self.flow_active} flow_control={self.app.flow_control.is_active()} "
+            f"generation={self.app.consumer_generation_id} unacked={len(self._unacked_messages)} "
+            f"paused={sorted(map(str, self._paused_partitions))} commit_gate_locked={commit_gate(self.app).locked()}"
+        ]
+        for tp in sorted(self.assignment()):
+            try:
+                position: int | str | None = await self.position(tp)
+            except Exception as exc:  # diagnostics only
+                position = f"error {type(exc).__name__}"
+            acked = self._acked.get(tp) or []
+            lines.append(
+                f"{tp.topic}/{tp.partition}: committed={self._committed_offset.get(tp)} "
+                f"read={self._read_offset.get(tp)} position={position} handled={self._handled.get(tp)} "
+                f"skipped={self._skipped.get(tp)} acked_pending={len(acked)}"
+            )
+        return "\n".join(lines)
 
     def is_redelivery(self, message: Message) -> bool:
         """Whether an agent already handled this event, so that handling it again would publish twice.

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import string
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from newsflow.eos import RESTART_EXIT_CODE
 from tests.e2e.harness import BOOTSTRAP, Namespace, Worker, produce, read_committed, run, scrape
 
 pytestmark = pytest.mark.e2e
@@ -71,12 +75,49 @@ def wait_until_owning(worker: Worker, topic: str, timeout: float = 120.0) -> Non
     raise AssertionError(f"worker holds no partition of {topic} after {timeout} s:\n{worker.log_tail()}")
 
 
+class RestartOnStall:
+    """Restarts a worker that exits with the stall code, as compose or Kubernetes would; any other exit stays.
+
+    A stalled faust consumer (faust-streaming#175, #629) is recovered by design: ``StallWatch`` exits
+    with code 70 and the supervisor starts the worker again from the last commit. The test keeps that
+    path in the loop, counts each restart, and fails on a second one (see the test below).
+    """
+
+    def __init__(self, start: Any) -> None:
+        self._start = start
+        self.worker: Worker = start()
+        self.restarts = 0
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(1.0):
+            with self._lock:
+                if self.worker.process.poll() == RESTART_EXIT_CODE:
+                    self.restarts += 1
+                    self.worker = self._start()
+
+    def stop(self) -> int:
+        self._stopping.set()
+        self._thread.join(30)
+        with self._lock:
+            return self.worker.terminate()
+
+
 def test_keeps_consuming_through_ten_rebalances(tmp_path: Path) -> None:
     namespace = Namespace(partitions=4)
-    env = namespace.env(tmp_path)
+    # Info logs (kept in tmp_path/workers.log) show the rebalances and recoveries when a run fails. A stall
+    # is declared after 30 s, as in the chaos run, so that its restart fits in the test's waits.
+    env = namespace.env(
+        tmp_path,
+        NEWSFLOW_LOG_LEVEL=os.environ.get("NEWSFLOW_TEST_WORKER_LOG_LEVEL", "info"),
+        NEWSFLOW_STALL_TIMEOUT_SECONDS=os.environ.get("NEWSFLOW_TEST_STALL_TIMEOUT_SECONDS", "30"),
+    )
     group = env["NEWSFLOW_APP_ID"]
     log = tmp_path / "workers.log"
-    first = Worker.start({**env, "NEWSFLOW_DATA_DIR": str(tmp_path / "a")}, log)
+    first = RestartOnStall(lambda: Worker.start({**env, "NEWSFLOW_DATA_DIR": str(tmp_path / "a")}, log))
     enriched = namespace.topic("enriched")
     produced = 0
     catch_up_seconds = []
@@ -96,23 +137,26 @@ def test_keeps_consuming_through_ten_rebalances(tmp_path: Path) -> None:
             run(produce(namespace.topic("raw"), batch))
             produced += len(batch)
             catch_up_seconds.append(wait_for_zero_lag(group, [namespace.topic("raw")]))
-            assert first.alive(), first.log_tail()
+            assert first.worker.alive() or first.worker.process.returncode == RESTART_EXIT_CODE, first.worker.log_tail()
         # Count distinct ids, so that a repeated output fails the assertion below instead of ending the wait early.
         outputs = run(
             read_committed([enriched], until=lambda r: len({x["id"] for x in r[enriched]}) >= produced, timeout=180)
         )
         ids = {record["id"] for record in outputs[enriched]}
-        assert len(ids) == produced, "an article was lost"
+        expected = {f"{step}{cycle}-{i}" for step in ("join", "leave") for cycle in range(5) for i in range(10)}
+        assert ids == expected, f"lost: {sorted(expected - ids)}; log in {log}:\n{first.worker.log_tail(120)}"
         repeated = len(outputs[enriched]) - len(ids)
         print(
             f"catch-up after each of 10 rebalances (s): {[round(s, 1) for s in catch_up_seconds]}; "
-            f"repeated outputs: {repeated}"
+            f"repeated outputs: {repeated}; restarts after a stall: {first.restarts}"
         )
         assert repeated == 0, "exactly-once: an article was published twice"
+        # One stall in ten rebalances has been seen (about one CI run in five); every rebalance stalling would not pass.
+        assert first.restarts <= 1, f"{first.restarts} stalls in ten rebalances; log in {log}"
     finally:
         if second is not None:
             second.terminate()  # a no-op once it has left; a failed wait must not leave it running
-        first.terminate()
+        first.stop()
 
 
 def test_sigterm_stops_cleanly_and_a_restart_loses_nothing(tmp_path: Path) -> None:
