@@ -8,6 +8,7 @@ floats bit for bit.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import numpy as np
@@ -16,6 +17,7 @@ import pytest
 
 from newsflow.models import Article, LanguageResult
 from newsflow.stages.entities import EntityExtractor
+from newsflow.stages.entities import tagger as tagger_module
 from newsflow.stages.entities.gazetteer import _BOUNDARY_TABLE, _OTHER_SCRIPT, _padded_boundaries, load_gazetteer
 from newsflow.stages.entities.tagger import (
     BOS,
@@ -29,6 +31,7 @@ from newsflow.stages.entities.tagger import (
     SLOT_P1,
     SLOT_P2,
     PerceptronTagger,
+    _ChunkOffsets,
     lang_group,
     stack_features,
     word_feature_hashes,
@@ -174,6 +177,55 @@ def test_tag_many_equals_one_call_per_text_and_leaves_the_same_memo() -> None:
         a, b = one._memo(group), many._memo(group)
         assert a.index == b.index
         assert a.vectors[: len(a.index)].tobytes() == b.vectors[: len(b.index)].tobytes()
+
+
+ODD_SPACES = [
+    "\u3000全角\u3000スペース\u3000",
+    "a\u2028b\u2029c\x1cd\x1fe\x85f\xa0g h\u200bi",
+    "\ud800 x\udfff l'Italia dell’Unione QU'IL, Obama's. (NYSE: MCD) 1.000,5 x‑ray",
+    " lead",
+    "trail ",
+    "x",
+]
+
+
+@pytest.mark.parametrize("limits", [None, (8_030, 50), (8_040, None)])
+def test_tag_texts_equals_tag_many_and_leaves_the_same_memo(
+    monkeypatch: pytest.MonkeyPatch, limits: tuple[int, int | None] | None
+) -> None:
+    """The chunk path (str.split + per-chunk ids) against token_spans + tag_many, memo resets included."""
+    if limits is not None:
+        monkeypatch.setattr(tagger_module, "_CACHE_LIMIT", limits[0])
+        if limits[1] is not None:
+            monkeypatch.setattr(tagger_module, "_CHUNK_CACHE_LIMIT", limits[1])
+    one, chunked = PerceptronTagger.load(), PerceptronTagger.load()
+    texts = [*TEXTS, *ODD_SPACES] * 3
+    langs = ["en", "de", "it", "und", "de", "fr", "ru"]
+    for i in range(0, len(texts), 4):
+        batch = texts[i : i + 4]
+        batch_langs = [langs[(i + j) % len(langs)] for j in range(len(batch))]
+        expected = one.tag_many([token_spans(t) for t in batch], batch_langs)
+        assert chunked.tag_texts(batch, batch_langs) == expected, batch
+    for group in ("", "de"):
+        a, b = one._memo(group), chunked._memo(group)
+        assert a.index == b.index
+        assert a.vectors[: len(a.index)].tobytes() == b.vectors[: len(b.index)].tobytes()
+        assert a.caps[: len(a.index)].tobytes() == b.caps[: len(b.index)].tobytes()
+    if limits is not None:
+        assert chunked._memo("").resets > 0
+
+
+@pytest.mark.parametrize("text", [*TEXTS, *ODD_SPACES])
+def test_chunk_offsets_equal_token_spans(text: str) -> None:
+    words, starts, ends = token_spans(text)
+    chunks = text.split()
+    per_chunk = [token_spans(c)[0] for c in chunks]
+    assert [w for ws in per_chunk for w in ws] == words
+    first = list(itertools.accumulate(map(len, per_chunk), initial=0))
+    offsets = _ChunkOffsets(text, chunks, first, {})
+    assert [offsets.span(i, i) for i in range(len(words))] == list(zip(starts, ends, strict=True))
+    if words:
+        assert offsets.span(0, len(words) - 1) == (starts[0], ends[-1])
 
 
 def test_token_api_and_list_api_agree(tagger: PerceptronTagger) -> None:

@@ -85,6 +85,10 @@ _NAME_LIKE_KINDS = frozenset({"city", "state"})
 # "George"), fewer like firms ("Monsanto", "Honda"), and the tagger's ORG on a
 # real place ("nella regione di Kursk") is a commoner mistake than its PER.
 _MINOR_CITY_POPULATION = {"PER": 1_000_000, "ORG": 200_000}
+# Answers per language in the extractor's span cache before it starts afresh.
+_SPAN_CACHE_LIMIT = 100_000
+# "not cached yet" for caches whose answers include None
+_UNSEEN: Any = object()
 
 
 class SpanTagger(Protocol):
@@ -129,6 +133,25 @@ class _Mention:
     tagger_type: str | None = None  # what the NER backend said, if it saw this span
 
 
+class _SpanAnswers:
+    """Answers that depend only on a span's text, its type and the language data, for one language.
+
+    ``trimmed[type][text]``: ``_demonym_as_misc(_trim(...))`` of a tagger span
+    with offsets relative to its start (``None``: dropped).
+    ``linked[type][text]``: a leftover tagger span's whitespace-normalised
+    surface and the gazetteer entry it links to, if any (the gazetteer is
+    fixed per extractor). Only a cache: every answer is recomputed the same
+    way when missing.
+    """
+
+    __slots__ = ("linked", "size", "trimmed")
+
+    def __init__(self) -> None:
+        self.trimmed: dict[str, dict[str, tuple[int, int, EntityType] | None]] = {}
+        self.linked: dict[str, dict[str, tuple[str, GazEntry | None]]] = {}
+        self.size = 0
+
+
 class EntityExtractor:
     """``Article -> Article`` filling ``entities`` and ``entity_groups``."""
 
@@ -153,6 +176,10 @@ class EntityExtractor:
         self._tagger = tagger
         self._tagger_loaded = tagger is not None
         self._max_chars = max_chars
+        # Per-span answers by span text, per language data: the same names
+        # ("US", "Donald Trump") come back article after article. Bounded; a
+        # cache only (see _SpanAnswers).
+        self._span_answers: dict[LangData, _SpanAnswers] = {}
 
     # -- resources -----------------------------------------------------------------
 
@@ -226,8 +253,17 @@ class EntityExtractor:
                 statistical.append(k)
         tagger = self._statistical_tagger() if statistical else None
         if tagger is not None:
+            by_text = getattr(tagger, "tag_texts", None)
             many = getattr(tagger, "tag_many", None)
-            if many is not None:
+            if by_text is not None:
+                # the shipped tagger tokenizes through its chunk memo (the same tokens, faster)
+                tagged = cast(
+                    list[list[tuple[int, int, str]]],
+                    by_text([fields[k][0] for k in statistical], [fields[k][1] for k in statistical]),
+                )
+                for k, spans in zip(statistical, tagged, strict=True):
+                    found[k] = spans
+            elif many is not None:
                 # the shipped tagger takes parallel lists: no Token per word
                 tagged = cast(
                     list[list[tuple[int, int, str]]],
@@ -292,11 +328,14 @@ class EntityExtractor:
     def _field_mentions(
         self, text: str, field: Field, ld: LangData, ner_spans: list[tuple[int, int, EntityType]]
     ) -> list[_Mention]:
-        spans = [_demonym_as_misc(text, s, ld) for s in (_trim(text, *span, ld) for span in ner_spans) if s is not None]
+        answers = self._span_answers.get(ld)
+        if answers is None or answers.size >= _SPAN_CACHE_LIMIT:
+            answers = self._span_answers[ld] = _SpanAnswers()
+        spans = _trimmed_spans(text, ner_spans, ld, answers)
         matches = self.gazetteer.find(text, ld.stop_names)
         if field == "text":
             spans = [_extend_person(text, s, self.gazetteer, ld) for s in spans]
-        return self._compose(text, field, spans, matches, ld)
+        return self._compose(text, field, spans, matches, ld, answers)
 
     def _compose(
         self,
@@ -305,12 +344,15 @@ class EntityExtractor:
         spans: list[tuple[int, int, EntityType]],
         matches: list[GazMatch],
         ld: LangData,
+        answers: _SpanAnswers | None = None,
     ) -> list[_Mention]:
         spans.sort()
         used = [False] * len(spans)
         out: list[_Mention] = []
         j0 = 0
         gaz = self.gazetteer
+        if answers is None:
+            answers = _SpanAnswers()
         for m in matches:
             entry = _choose(m.candidates, text, m.start, m.end, ld)
             if (
@@ -355,13 +397,35 @@ class EntityExtractor:
                     used[k] = True
             if keep_gaz:
                 out.append(_Mention(m.start, m.end, entry.type, entry.canonical, entry.kb_id, field, tagger_type))
-        taken = _Intervals((o.start, o.end) for o in out)
+        # Leftover tagger spans, in start order, each kept unless it overlaps a
+        # kept gazetteer name or an earlier kept span. Both sets are disjoint
+        # and sorted, so a sweep answers what an interval set would: a pointer
+        # into the names (``out``, sorted by start, as ``find`` returns them)
+        # and the end of the last kept span (the largest end so far).
+        gaz_starts = [o.start for o in out]
+        gaz_ends = [o.end for o in out]
+        n_gaz = len(out)
+        i = 0
+        last_end = -1
         for k, (s, e, t) in enumerate(spans):
-            if used[k] or taken.overlaps(s, e):
+            if used[k]:
                 continue
-            taken.add(s, e)
-            surface = " ".join(text[s:e].split())
-            linked = None if surface.lower() in ld.stop_names else _compatible(gaz.lookup(surface), t)
+            while i < n_gaz and gaz_ends[i] <= s:
+                i += 1
+            if last_end > s or (i < n_gaz and gaz_starts[i] < e):
+                continue
+            last_end = e
+            raw = text[s:e]
+            by_raw = answers.linked.get(t)
+            if by_raw is None:
+                by_raw = answers.linked[t] = {}
+            known = by_raw.get(raw)
+            if known is None:
+                surface = " ".join(raw.split())
+                linked = None if surface.lower() in ld.stop_names else _compatible(gaz.lookup(surface), t)
+                known = by_raw[raw] = (surface, linked)
+                answers.size += 1
+            surface, linked = known
             if linked is not None:
                 out.append(_Mention(s, e, linked.type, linked.canonical, linked.kb_id, field, t))
             else:
@@ -433,6 +497,31 @@ def _demonym_as_misc(text: str, span: tuple[int, int, EntityType], ld: LangData)
     return span
 
 
+def _trimmed_spans(
+    text: str, ner_spans: list[tuple[int, int, EntityType]], ld: LangData, answers: _SpanAnswers
+) -> list[tuple[int, int, EntityType]]:
+    """``_demonym_as_misc(_trim(span))`` of each span, dropping the ``None`` ones.
+
+    Both read nothing outside ``text[start:end]`` (``_trim``'s word match
+    stops at ``end`` either way), so the answer for a span is its answer on
+    the span text alone, shifted by ``start``, and is cached by text and type.
+    """
+    out: list[tuple[int, int, EntityType]] = []
+    for start, end, etype in ner_spans:
+        by_surface = answers.trimmed.get(etype)
+        if by_surface is None:
+            by_surface = answers.trimmed[etype] = {}
+        surface = text[start:end]
+        hit = by_surface.get(surface, _UNSEEN)
+        if hit is _UNSEEN:
+            trimmed = _trim(surface, 0, len(surface), etype, ld)
+            hit = by_surface[surface] = None if trimmed is None else _demonym_as_misc(surface, trimmed, ld)
+            answers.size += 1
+        if hit is not None:
+            out.append((start + hit[0], start + hit[1], hit[2]))
+    return out
+
+
 def _extend_person(
     text: str, span: tuple[int, int, EntityType], gaz: Gazetteer, ld: LangData
 ) -> tuple[int, int, EntityType]:
@@ -484,9 +573,13 @@ def _preceded_by_name(text: str, start: int, gaz: Gazetteer, ld: LangData) -> bo
     folded = fold(word)
     if folded in ld.function_words or folded in ld.honorifics or gaz.lookup(word):
         return False
-    before = text[: prev.start()].rstrip(" \t")
+    # the last character before the word other than spaces and tabs, found
+    # without copying the text up to it (text[:i].rstrip(" \t")[-1])
+    i = prev.start()
+    while i > 0 and text[i - 1] in " \t":
+        i -= 1
     # a capitalised word that opens a sentence or line ("Yesterday Moscow said") says nothing
-    return bool(before) and before[-1] not in '.!?:;"“”«»|-–—(\n'
+    return i > 0 and text[i - 1] not in '.!?:;"“”«»|-–—(\n'
 
 
 def _choose(candidates: tuple[GazEntry, ...], text: str, start: int, end: int, ld: LangData) -> GazEntry:
@@ -535,9 +628,10 @@ def _link_person_parts(mentions: list[_Mention], article: Article, ld: LangData)
             if folded not in ld.honorifics:
                 parts.setdefault(folded, set()).add(canonical)
     for m in mentions:
-        if len(m.canonical.split()) != 1:
-            continue
+        # (the attribute tests are cheaper than the split, so they go first)
         if not (m.tagger_type == "PER" or m.type == "PER" or m.kb_id is None):
+            continue
+        if len(m.canonical.split()) != 1:
             continue
         owners = parts.get(fold(m.canonical))
         if owners and len(owners) == 1:
@@ -553,8 +647,10 @@ def _add_surname_mentions(mentions: list[_Mention], article: Article) -> list[_M
     """
     people: dict[str, tuple[str, str | None]] = {}
     for m in mentions:
+        if m.type != "PER":
+            continue
         words = m.canonical.split()
-        if m.type == "PER" and len(words) >= 2 and len(words[-1]) >= 3 and words[-1][0].isupper():
+        if len(words) >= 2 and len(words[-1]) >= 3 and words[-1][0].isupper():
             # the full name too, so an untagged "Choe Son Hui" is not found as just "Hui"
             people.setdefault(m.canonical, (m.canonical, m.kb_id))
             people.setdefault(words[-1], (m.canonical, m.kb_id))
@@ -602,13 +698,20 @@ def _groups(mentions: list[_Mention], text_len: int) -> list[EntityGroup]:
     if not acc:
         return []
     max_count = max(g[1] for g in acc.values())
+    # Sort plain tuples, then build the records in order: the same order as
+    # sorting the records by (-salience, canonical) (the index keeps ties in
+    # insertion order, as the stable sort did), without a Python key call or
+    # attribute reads per comparison. ~40 groups per article.
+    ranked = sorted(
+        (-salience(count, max_count, pos, title), m.canonical, k)
+        for k, (m, count, title, pos) in enumerate(acc.values())
+    )
+    rows = list(acc.values())
     # positional: (canonical, kb_id, type, mention_count, in_title, salience)
-    groups = [
-        EntityGroup(m.canonical, m.kb_id, m.type, count, title, salience(count, max_count, pos, title))
-        for m, count, title, pos in acc.values()
+    return [
+        EntityGroup(canonical, rows[k][0].kb_id, rows[k][0].type, rows[k][1], rows[k][2], -neg_salience)
+        for neg_salience, canonical, k in ranked
     ]
-    groups.sort(key=lambda g: (-g.salience, g.canonical))
-    return groups
 
 
 class _CapitalisedSequenceTagger:

@@ -25,16 +25,17 @@ import hashlib
 import io
 import itertools
 import zlib
-from collections.abc import Sequence
+from bisect import bisect_right
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from itertools import repeat
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
-from newsflow.stages.entities.tokenize import Token
+from newsflow.stages.entities.tokenize import Token, token_spans
 
 __all__ = [
     "ENTITY_TYPES",
@@ -84,6 +85,11 @@ _STACK_ORDER: Final = np.array([2, 1, 3, 0, 4])
 _WINDOW_SLOTS.flags.writeable = False
 _STACK_ORDER.flags.writeable = False
 _BUCKET_SHIFT: Final = 32 - _BUCKET_BITS
+# Whitespace-separated chunks whose token ids a memo keeps (see tag_texts).
+_CHUNK_CACHE_LIMIT: Final = 100_000
+# str.isspace() of the ASCII code points (str.split() and the tokenizer's \s agree with it).
+_ASCII_SPACE: Final = np.array([chr(c).isspace() for c in range(128)], bool)
+_ASCII_SPACE.flags.writeable = False
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
@@ -403,14 +409,97 @@ def _run_breaks(idx: IntArray) -> npt.NDArray[np.bool_]:
     return out
 
 
+def _longest_run(first: npt.NDArray[np.bool_]) -> int:
+    """Length of the longest sentence, each starting where ``first`` is set (``first[0]`` must be)."""
+    starts = np.flatnonzero(first)
+    lengths = np.empty(len(starts), np.int64)
+    lengths[:-1] = starts[1:] - starts[:-1]
+    lengths[-1] = len(first) - starts[-1]
+    return int(lengths.max())
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _chunk_starts(text: str) -> list[int]:
+    """Offset of each whitespace-separated chunk of ``text``, in ``text.split()`` order."""
+    if text.isascii():
+        space = _ASCII_SPACE[np.frombuffer(text.encode("ascii"), np.uint8)]
+    else:
+        # surrogatepass: a lone surrogate is one code point, as it is one character
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+        space = _ASCII_SPACE[np.minimum(codes, 127)]
+        wide = np.flatnonzero(codes >= 128)
+        space[wide] = [text[i].isspace() for i in wide.tolist()]
+    begins = np.empty(len(space), bool)
+    begins[0] = not space[0]
+    np.greater(space[:-1], space[1:], out=begins[1:])  # a space, then a non-space
+    starts: list[int] = np.flatnonzero(begins).tolist()
+    return starts
+
+
+class _ListOffsets:
+    """Character span of tokens ``lo..hi`` from the tokenizer's offset lists."""
+
+    __slots__ = ("ends", "starts")
+
+    def __init__(self, starts: Sequence[int], ends: Sequence[int]) -> None:
+        self.starts = starts
+        self.ends = ends
+
+    def span(self, lo: int, hi: int) -> tuple[int, int]:
+        return self.starts[lo], self.ends[hi]
+
+
+class _ChunkOffsets:
+    """Character span of tokens ``lo..hi`` of a text tokenized chunk by chunk.
+
+    Tokens never cross whitespace, so a token's offset is its chunk's offset
+    plus its offset inside the chunk. Only the first and last token of each
+    entity run are ever asked for, so the chunk offsets are found on first use.
+    """
+
+    __slots__ = ("chunk_ends", "chunks", "first", "starts", "text")
+
+    def __init__(self, text: str, chunks: list[str], first: list[int], chunk_ends: dict[str, tuple[int, ...]]) -> None:
+        self.text = text
+        self.chunks = chunks
+        self.first = first  # index of each chunk's first token, then the token count
+        self.chunk_ends = chunk_ends  # token ends inside multi-token chunks (a cache)
+        self.starts: list[int] | None = None
+
+    def _ends(self, c: int) -> tuple[int, ...]:
+        """Where each token of multi-token chunk ``c`` ends inside it."""
+        chunk = self.chunks[c]
+        ends = self.chunk_ends.get(chunk)
+        return tuple(token_spans(chunk)[2]) if ends is None else ends
+
+    def span(self, lo: int, hi: int) -> tuple[int, int]:
+        if self.starts is None:
+            self.starts = _chunk_starts(self.text)
+        first = self.first
+        # tokens tile their chunk: each starts where the one before ends
+        c = bisect_right(first, lo) - 1
+        start = self.starts[c]
+        if lo > first[c]:
+            start += self._ends(c)[lo - first[c] - 1]
+        c = bisect_right(first, hi, lo=c) - 1
+        end = self.starts[c]
+        if hi + 1 == first[c + 1]:  # the chunk's last token
+            end += len(self.chunks[c])
+        else:
+            end += self._ends(c)[hi - first[c]]
+        return start, end
+
+
+_Offsets = _ListOffsets | _ChunkOffsets
 
 
 class _Memo:
     """Per-word score vectors of one feature group, bounded in size."""
 
-    __slots__ = ("caps", "group", "index", "pinned", "vectors")
+    __slots__ = ("caps", "chunk_ends", "chunks", "group", "index", "pinned", "resets", "vectors")
 
     def __init__(self, group: str) -> None:
         self.group = group
@@ -418,6 +507,13 @@ class _Memo:
         self.vectors = np.zeros((1024, N_SLOTS, N_TAGS), np.float32)
         self.caps = np.zeros(1024, bool)
         self.pinned = 0
+        # how often the memo forgot its unpinned words: ids found before a reset may be stale
+        self.resets = 0
+        # token ids of whitespace-separated chunks ("said,", "Trump's"), valid
+        # until the next reset; bounded (see tag_texts)
+        self.chunks: dict[str, tuple[int, ...]] = {}
+        # and, for those of several tokens ("Trump's"), where each token ends in it
+        self.chunk_ends: dict[str, tuple[int, ...]] = {}
 
 
 class PerceptronTagger:
@@ -556,6 +652,9 @@ class PerceptronTagger:
         n = len(memo.index)
         if n + len(words) > _CACHE_LIMIT:
             # Bounded memory: forget everything but the pinned words.
+            memo.resets += 1
+            memo.chunks.clear()
+            memo.chunk_ends.clear()
             for w in list(memo.index)[memo.pinned :]:
                 del memo.index[w]
             n = memo.pinned
@@ -578,12 +677,25 @@ class PerceptronTagger:
         # map() with a default keeps the ~1000 dict look-ups per article in C.
         arr = np.fromiter(map(get, words, repeat(-1)), np.int64, len(words))
         if arr.size and arr.min() < 0:
-            self._add_words(memo, list(dict.fromkeys(words[i] for i in np.flatnonzero(arr < 0).tolist())))
-            arr = np.fromiter(map(get, words, repeat(-1)), np.int64, len(words))
-            if arr.min() < 0:
-                # Only after a memo reset within one call: score those words afresh.
-                self._add_words(memo, list(dict.fromkeys(words[i] for i in np.flatnonzero(arr < 0))))
-                arr = np.fromiter((get(w, 0) for w in words), np.int64, len(words))
+            missing = np.flatnonzero(arr < 0).tolist()
+            resets = memo.resets
+            self._add_words(memo, list(dict.fromkeys(words[i] for i in missing)))
+            if memo.resets == resets:
+                # The ids already found still hold: look up only the new
+                # words, not all ~1000 again (a new word per article is usual).
+                arr[missing] = [get(words[i], -1) for i in missing]
+                return arr
+            return self._ids_after_reset(memo, words)
+        return arr
+
+    def _ids_after_reset(self, memo: _Memo, words: list[str]) -> IntArray:
+        """The ids of ``words`` once adding their new words has reset the memo."""
+        get = memo.index.get
+        arr = np.fromiter(map(get, words, repeat(-1)), np.int64, len(words))
+        if arr.min() < 0:
+            # Only after a memo reset within one call: score those words afresh.
+            self._add_words(memo, list(dict.fromkeys(words[i] for i in np.flatnonzero(arr < 0))))
+            arr = np.fromiter((get(w, 0) for w in words), np.int64, len(words))
         return arr
 
     # -- tagging ------------------------------------------------------------------
@@ -620,9 +732,10 @@ class PerceptronTagger:
         first[1:] = is_end[:-1]
         if len(seg_starts) > 1:
             first[np.asarray(seg_starts)] = True
-        if n > MAX_SENTENCE_TOKENS:
+        if n > MAX_SENTENCE_TOKENS and _longest_run(first) > MAX_SENTENCE_TOKENS:
             # Cap sentence length: a page without punctuation still gets BOS
-            # context every MAX_SENTENCE_TOKENS tokens.
+            # context every MAX_SENTENCE_TOKENS tokens. (A no-op when no
+            # sentence is longer, the usual case, hence the test first.)
             positions = np.arange(n)
             start = np.maximum.accumulate(np.where(first, positions, 0))
             first |= (positions - start) % MAX_SENTENCE_TOKENS == 0
@@ -683,7 +796,10 @@ class PerceptronTagger:
         np.add(m1, uncapped, out=blocks[5])
         np.add(p1, uncapped, out=blocks[6])
         feats = np.empty((n, N_STACK_FEATURES), np.float32)
-        feats[:, : 7 * N_TAGS] = rows_src.take(blocks.T, axis=0).reshape(n, 7 * N_TAGS)
+        # straight into the first 63 columns (a (n, 7, 9) view); the indexes
+        # are all in range, so mode="clip" changes nothing but skips the
+        # bounds-checked buffered copy
+        rows_src.take(blocks.T, axis=0, out=feats[:, : 7 * N_TAGS].reshape(n, 7, N_TAGS), mode="clip")
         cap_ext = np.zeros(n + 2, np.float32)
         cap_ext[:n] = caps
         tail = feats[:, 7 * N_TAGS :]
@@ -738,22 +854,99 @@ class PerceptronTagger:
             memo = self._memo(group)
             pending: list[int] = []
             id_parts: list[IntArray] = []
+            offsets = {k: _ListOffsets(sequences[k][1], sequences[k][2]) for k in members}
             for k in members:
                 words = sequences[k][0][:MAX_TOKENS]
                 if pending and len(memo.index) + len(words) > _CACHE_LIMIT:
                     # this sequence may reset the memo, which would reuse rows
                     # the pending ids point at: score those first
-                    self._tag_batch(memo, sequences, pending, id_parts, out)
+                    self._tag_batch(memo, offsets, pending, id_parts, out)
                     pending, id_parts = [], []
                 pending.append(k)
                 id_parts.append(self._ids(memo, words))
-            self._tag_batch(memo, sequences, pending, id_parts, out)
+            self._tag_batch(memo, offsets, pending, id_parts, out)
+        return out
+
+    def tag_texts(self, texts: Sequence[str], langs: Sequence[str]) -> list[list[tuple[int, int, str]]]:
+        """``tag_many([token_spans(text) for text in texts], langs)``: the same spans and memo state, faster.
+
+        A text is split at whitespace (``str.split``, in C) instead of by the
+        token regex, and each memo keeps the token ids of the chunks it has
+        seen ("said,", "Trump's"): news text repeats its chunks, so most of an
+        article is a few ~1000-entry look-ups and no regex. Tokens never cross
+        whitespace, so a text's tokens are its chunks' tokens in order; a
+        chunk not seen before is tokenized alone. Words new to the memo are
+        added per text, in the order of first appearance, as ``tag_many`` adds
+        them. Offsets are worked out only for the entity spans found.
+        """
+        out: list[list[tuple[int, int, str]]] = [[] for _ in texts]
+        by_group: dict[str, list[int]] = {}
+        split = [text.split() for text in texts]
+        for k, chunks in enumerate(split):
+            if chunks:
+                by_group.setdefault(lang_group(langs[k]), []).append(k)
+        for group, members in by_group.items():
+            memo = self._memo(group)
+            pending: list[int] = []
+            id_parts: list[IntArray] = []
+            offsets: dict[int, _Offsets] = {}
+            for k in members:
+                chunks = split[k]
+                if len(memo.chunks) >= _CHUNK_CACHE_LIMIT:
+                    memo.chunks.clear()
+                    memo.chunk_ends.clear()
+                # per chunk: its token ids or, for a chunk not seen yet, its
+                # words (as many) until they have ids
+                found: list[Any] = list(map(memo.chunks.get, chunks))
+                fresh: dict[int, list[str]] = {}
+                if None in found:
+                    for c, hit in enumerate(found):
+                        if hit is None:
+                            words, _, ends = token_spans(chunks[c])
+                            found[c] = fresh[c] = words
+                            if len(words) > 1:
+                                memo.chunk_ends[chunks[c]] = tuple(ends)
+                # index of each chunk's first token, then the token count
+                first = list(itertools.accumulate(map(len, found), initial=0))
+                n_tokens = first[-1]
+                if n_tokens > MAX_TOKENS:
+                    # rare enough to take the plain path
+                    words, starts, ends = token_spans(texts[k])
+                    words, chunk_path = words[:MAX_TOKENS], False
+                else:
+                    words, chunk_path = [], True
+                if pending and len(memo.index) + (n_tokens if chunk_path else len(words)) > _CACHE_LIMIT:
+                    # as in tag_many: a reset would reuse rows the pending ids point at
+                    self._tag_batch(memo, offsets, pending, id_parts, out)
+                    pending, id_parts, offsets = [], [], {}
+                pending.append(k)
+                if not chunk_path:
+                    id_parts.append(self._ids(memo, words))
+                    offsets[k] = _ListOffsets(starts, ends)
+                    continue
+                if fresh:
+                    index = memo.index
+                    new = [w for ws in fresh.values() for w in ws if w not in index]
+                    resets = memo.resets
+                    self._add_words(memo, list(dict.fromkeys(new)))
+                    if memo.resets != resets:
+                        # The memo forgot the words of the chunks seen before:
+                        # go on as _ids does after a reset, on the plain tokens.
+                        words, starts, ends = token_spans(texts[k])
+                        id_parts.append(self._ids_after_reset(memo, words))
+                        offsets[k] = _ListOffsets(starts, ends)
+                        continue
+                    for c, ws in fresh.items():
+                        found[c] = memo.chunks[chunks[c]] = tuple(map(index.__getitem__, ws))
+                id_parts.append(np.fromiter(itertools.chain.from_iterable(found), np.int64, n_tokens))
+                offsets[k] = _ChunkOffsets(texts[k], chunks, first, memo.chunk_ends)
+            self._tag_batch(memo, offsets, pending, id_parts, out)
         return out
 
     def _tag_batch(
         self,
         memo: _Memo,
-        sequences: Sequence[tuple[list[str], Sequence[int], Sequence[int]]],
+        offsets: Mapping[int, _Offsets],
         members: list[int],
         id_parts: list[IntArray],
         out: list[list[tuple[int, int, str]]],
@@ -773,8 +966,9 @@ class PerceptronTagger:
         local_lo = (lo_idx - bases).tolist()
         local_hi = (hi_idx - bases).tolist()
         for seg, lo, hi, t in zip(seg_of.tolist(), local_lo, local_hi, types, strict=True):
-            _, starts, ends = sequences[members[seg]]
-            out[members[seg]].append((starts[lo], ends[hi], ENTITY_TYPES[t]))
+            k = members[seg]
+            start, end = offsets[k].span(lo, hi)
+            out[k].append((start, end, ENTITY_TYPES[t]))
 
     @classmethod
     def _spans(
@@ -822,15 +1016,25 @@ class PerceptronTagger:
             return None
         cand = strong | ((margin > weak) & caps)
         idx = np.flatnonzero(cand)
-        # a run never continues from one sequence into the next
-        seg_first = np.zeros(len(scores), bool)
-        seg_first[np.asarray(seg_starts)] = True
-        run_id = np.cumsum(_run_breaks(idx) | seg_first[idx]) - 1
+        # A run never continues from one sequence into the next. With one
+        # sequence there is nothing to add: its start can only be idx[0],
+        # which _run_breaks marks anyway.
+        seg_first = None
+        if len(seg_starts) > 1:
+            seg_first = np.zeros(len(scores), bool)
+            seg_first[np.asarray(seg_starts)] = True
+        breaks = _run_breaks(idx)
+        if seg_first is not None:
+            breaks |= seg_first[idx]
+        run_id = np.cumsum(breaks) - 1
         keep = np.bincount(run_id, weights=strong[idx]) > 0
         idx = idx[keep[run_id]]
         # Runs of consecutive entity tokens; each run's type is the argmax of
         # its summed best-of-B/I score per type.
-        run_start = np.flatnonzero(_run_breaks(idx) | seg_first[idx])
+        breaks = _run_breaks(idx)
+        if seg_first is not None:
+            breaks |= seg_first[idx]
+        run_start = np.flatnonzero(breaks)
         run_last = np.append(run_start[1:], len(idx)) - 1
         type_scores = np.maximum(scores[idx, 1::2], scores[idx, 2::2])
         run_type = np.add.reduceat(type_scores, run_start, axis=0).argmax(axis=1)
