@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import faust
 import pytest
@@ -232,3 +232,69 @@ async def test_a_partition_that_comes_back_gets_a_fresh_producer(tmp_path: Path)
     await rebalance(5, {raw0, raw1}, {raw0, raw1}, set())
     assert sorted(stopped) == sorted([tid0, tid0, tid1])
     assert sorted(started) == sorted([tid0, tid1, tid0, tid0, tid1])
+
+
+async def test_a_transaction_commits_only_after_the_broker_has_its_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A send that failed, or never settled, must not let its input offset commit (docs/reliability.md, fix 14)."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from faust.types import EventT
+
+    from newsflow import eos
+
+    app = make_app(tmp_path, "exactly_once")
+    app.in_worker = True
+    transactions = app.consumer.transactions
+    committed: list[dict[str, dict[TP, int]]] = []
+    outcomes: list[Any] = []
+    exits: list[int] = []
+
+    class Exited(Exception):
+        pass
+
+    def exit_(code: int) -> None:
+        exits.append(code)
+        raise Exited  # os._exit does not return
+
+    class Producer:
+        async def send(self, *args: Any, transactional_id: str | None = None, **kwargs: Any) -> asyncio.Future[Any]:
+            future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            outcome = outcomes.pop(0)
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            elif outcome is not None:
+                future.set_result(SimpleNamespace(offset=outcome))
+            return future  # None: the broker never answers
+
+        async def commit_transactions(
+            self, offsets: dict[str, dict[TP, int]], group_id: str, start_new_transaction: bool = True
+        ) -> None:
+            committed.append(offsets)
+
+    transactions.producer = Producer()
+    app.assignor._topic_groups = {"news.raw": 1, "news.analysed": 0}
+    monkeypatch.setattr(eos.os, "_exit", exit_)
+    monkeypatch.setattr(eos, "DELIVERY_WAIT_SECONDS", 0.05)
+    monkeypatch.setattr(app.consumer, "key_partition", lambda topic, key, partition=None: 0)
+    raw = TP("news.raw", 0)
+    event = SimpleNamespace(message=SimpleNamespace(tp=raw))
+    token = eos._current_event.set(lambda: cast(EventT[Any], event))
+    try:
+        outcomes.extend([5, 6])  # both outputs acknowledged at real offsets
+        for _ in range(2):
+            await transactions.send("news.analysed", b"k", b"v", None, None, None)
+        assert await transactions.commit({raw: 10})
+        assert len(committed) == 1 and not exits
+        for bad in (RuntimeError("produce failed"), None, -1):  # an error, no answer, no offset
+            outcomes.extend([7, bad])
+            for _ in range(2):
+                await transactions.send("news.analysed", b"k", b"v", None, None, None)
+            with pytest.raises(Exited):
+                await transactions.commit({raw: 12})
+        assert exits == [70, 70, 70]
+        assert len(committed) == 1  # none of the three transactions committed
+    finally:
+        eos._current_event.reset(token)

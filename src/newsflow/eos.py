@@ -55,6 +55,19 @@ REVOCATION_WAIT_SECONDS = 10.0
 DELIVERY_WAIT_SECONDS = 60.0
 
 
+_DELIVERIES_KEPT = 10_000
+
+
+def _delivered(future: asyncio.Future[Any]) -> bool:
+    """Settled, without an error, at a real offset."""
+    return (
+        future.done()
+        and not future.cancelled()
+        and future.exception() is None
+        and getattr(future.result(), "offset", 0) >= 0
+    )
+
+
 class SourcePartitionTransactionManager(TransactionManager):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -115,7 +128,11 @@ class SourcePartitionTransactionManager(TransactionManager):
             # Outside an event faust's own choice stands: the destination partition's producer.
             chosen = self._transactional_id(topic, destination)
         delivery = await self.producer.send(topic, key, value, destination, timestamp, headers, transactional_id=chosen)
-        self._deliveries.setdefault(chosen, []).append(cast("asyncio.Future[Any]", delivery))
+        pending = self._deliveries.setdefault(chosen, [])
+        pending.append(cast("asyncio.Future[Any]", delivery))
+        if len(pending) > _DELIVERIES_KEPT:
+            # A producer whose transactions commit rarely must not pile up futures already settled well.
+            pending[:] = [future for future in pending if not _delivered(future)]
         return delivery
 
     def _transactional_id(self, topic: str, partition: int) -> str:
