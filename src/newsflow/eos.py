@@ -53,19 +53,17 @@ RESTART_EXIT_CODE = 70
 REVOCATION_WAIT_SECONDS = 10.0
 # How long a commit waits for the broker to acknowledge the outputs of the transaction it commits.
 DELIVERY_WAIT_SECONDS = 60.0
-
-
+# Delivery futures kept per producer before the settled ones are dropped (see send).
 _DELIVERIES_KEPT = 10_000
 
 
+def _acknowledged(result: object) -> bool:
+    """A delivery's outcome is the broker's acknowledgement: no error, a real offset."""
+    return not isinstance(result, BaseException) and getattr(result, "offset", 0) >= 0
+
+
 def _delivered(future: asyncio.Future[Any]) -> bool:
-    """Settled, without an error, at a real offset."""
-    return (
-        future.done()
-        and not future.cancelled()
-        and future.exception() is None
-        and getattr(future.result(), "offset", 0) >= 0
-    )
+    return future.done() and not future.cancelled() and _acknowledged(future.exception() or future.result())
 
 
 class SourcePartitionTransactionManager(TransactionManager):
@@ -106,8 +104,7 @@ class SourcePartitionTransactionManager(TransactionManager):
         if event is None:
             return None
         source = event.message.tp
-        group = self.app.assignor.group_for_topic(source.topic)
-        return f"{self.app.conf.id}-{group}-{source.partition}"
+        return self._transactional_id(source.topic, source.partition)
 
     async def send(
         self,
@@ -136,6 +133,7 @@ class SourcePartitionTransactionManager(TransactionManager):
         return delivery
 
     def _transactional_id(self, topic: str, partition: int) -> str:
+        """faust's id for a partition's producer; its commit derives the same one from the offsets."""
         return f"{self.app.conf.id}-{self.app.assignor.group_for_topic(topic)}-{partition}"
 
     async def _confirm_deliveries(self, offsets: Mapping[TP, int]) -> None:
@@ -158,7 +156,7 @@ class SourcePartitionTransactionManager(TransactionManager):
             )
         except TimeoutError:
             results = [TimeoutError(f"no acknowledgement in {DELIVERY_WAIT_SECONDS:.0f} s")]
-        failed = [result for result in results if isinstance(result, BaseException) or getattr(result, "offset", 0) < 0]
+        failed = [result for result in results if not _acknowledged(result)]
         if failed:
             log.critical(
                 "%d of %d outputs of the transactions %s were not confirmed by the broker (first: %r): "

@@ -331,7 +331,7 @@ async def _stall_report(app: faust.App) -> str:
         frames = task.get_stack(limit=1)
         where = f"{frames[0].f_code.co_filename.rsplit('/', 2)[-1]}:{frames[0].f_lineno}" if frames else "?"
         lines.append(f"task {getattr(task.get_coro(), '__qualname__', '?')} at {where}")
-    return "\n".join(sorted(lines[:2]) + sorted(lines[2:]))
+    return "\n".join(lines[:2] + sorted(lines[2:]))
 
 
 def _add_operational_endpoints(app: faust.App, settings: Settings, metrics: StageMetrics) -> None:

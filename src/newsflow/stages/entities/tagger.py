@@ -516,6 +516,15 @@ class _Memo:
         self.chunk_ends: dict[str, tuple[int, ...]] = {}
 
 
+def _indices_by_group(present: Sequence[bool], langs: Sequence[str]) -> dict[str, list[int]]:
+    """Indices of the non-empty inputs, by the language group whose memo tags them, in input order."""
+    by_group: dict[str, list[int]] = {}
+    for k, nonempty in enumerate(present):
+        if nonempty:
+            by_group.setdefault(lang_group(langs[k]), []).append(k)
+    return by_group
+
+
 class PerceptronTagger:
     """Hashed-feature linear BIO tagger (the name is the interface's; the weights
     come from logistic regression, see docs/ner-training.md).
@@ -846,10 +855,7 @@ class PerceptronTagger:
         are added sequence by sequence, as separate calls would add them.
         """
         out: list[list[tuple[int, int, str]]] = [[] for _ in sequences]
-        by_group: dict[str, list[int]] = {}
-        for k, (words, _, _) in enumerate(sequences):
-            if words:
-                by_group.setdefault(lang_group(langs[k]), []).append(k)
+        by_group = _indices_by_group([bool(words) for words, _, _ in sequences], langs)
         for group, members in by_group.items():
             memo = self._memo(group)
             pending: list[int] = []
@@ -880,11 +886,8 @@ class PerceptronTagger:
         them. Offsets are worked out only for the entity spans found.
         """
         out: list[list[tuple[int, int, str]]] = [[] for _ in texts]
-        by_group: dict[str, list[int]] = {}
         split = [text.split() for text in texts]
-        for k, chunks in enumerate(split):
-            if chunks:
-                by_group.setdefault(lang_group(langs[k]), []).append(k)
+        by_group = _indices_by_group([bool(chunks) for chunks in split], langs)
         for group, members in by_group.items():
             memo = self._memo(group)
             pending: list[int] = []
