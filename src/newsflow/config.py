@@ -91,7 +91,7 @@ class Settings:
 
     def validate(self) -> None:
         allowed = {
-            "language_short_text": ("accurate", "fast", "off"),
+            "language_short_text": ("accurate", "balanced", "fast", "off"),
             "dedup_band_index": ("table", "memory"),
             "processing_guarantee": get_args(ProcessingGuarantee),
             "kafka_security_protocol": get_args(SecurityProtocol),

@@ -400,3 +400,42 @@ def test_voters_are_asked_only_when_fasttext_is_unsure(tagger: LanguageTagger, m
     assert max(tagger._fasttext_dist(zulu).values()) < language._FASTTEXT_SURE
     assert tagger.detect(zulu).code == "zu"
     assert asked == [zulu, zulu]
+
+
+# -- balanced mode: high-accuracy models for the languages the low-accuracy ones confuse -----------
+
+CZECH_HEADLINE = "Vláda včera schválila nový zákon o daních."
+
+
+@pytest.fixture(scope="module")
+def balanced() -> LanguageTagger:
+    return LanguageTagger(short_text="balanced").load()
+
+
+def test_balanced_mode_reads_a_confusable_language_right(tagger: LanguageTagger, balanced: LanguageTagger) -> None:
+    # The low-accuracy models alone (the fast mode) read this Czech headline as Slovak.
+    assert tagger.detect(CZECH_HEADLINE).code == "sk"
+    assert balanced.detect(CZECH_HEADLINE).code == "cs"
+
+
+def test_balanced_mode_only_reshares_what_the_precise_languages_got(
+    tagger: LanguageTagger, balanced: LanguageTagger
+) -> None:
+    cleaned = _clean(CZECH_HEADLINE)
+    low = tagger._lingua_dist(cleaned)
+    mixed = balanced._lingua_dist(cleaned)
+    assert max(low, key=low.__getitem__) in language.PRECISE_LANGUAGES
+    for code, value in low.items():
+        if code not in language.PRECISE_LANGUAGES:
+            assert mixed[code] == pytest.approx(value)
+    precise_low = sum(value for code, value in low.items() if code in language.PRECISE_LANGUAGES)
+    precise_mixed = sum(value for code, value in mixed.items() if code in language.PRECISE_LANGUAGES)
+    assert precise_mixed == pytest.approx(precise_low)
+    assert mixed != low
+
+
+def test_balanced_mode_leaves_other_languages_to_the_low_accuracy_models(
+    tagger: LanguageTagger, balanced: LanguageTagger
+) -> None:
+    cleaned = _clean(ITALIAN)
+    assert balanced._lingua_dist(cleaned) == pytest.approx(tagger._lingua_dist(cleaned))
