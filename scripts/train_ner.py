@@ -8,7 +8,7 @@ Reads ONLY ``<data>/ner-train/`` (default ``../shared/data`` from the repo
 root, or ``$NEWSFLOW_DATA``). Europarl (no formal licence) is never trained on:
 it is the development set printed at the end. Writes
 ``src/newsflow/stages/entities/model/ner_tagger.npz`` and ``.sha256``.
-Needs scikit-learn (training only; prediction needs numpy alone). Fixed
+Needs scikit-learn and ``names`` (training only; prediction needs numpy alone). Fixed
 seed, single thread, byte-identical output on re-run; 4 minutes on a quiet
 core, up to 11 on a busy one. See docs/ner-training.md.
 """
@@ -16,7 +16,9 @@ core, up to 11 on a busy one. See docs/ner-training.md.
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
+import importlib.resources
 import io
 import os
 import re
@@ -26,12 +28,15 @@ import warnings
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
 
 from newsflow.stages.entities.tagger import (
     BOS,
@@ -47,12 +52,13 @@ from newsflow.stages.entities.tagger import (
     SLOT_P1,
     SLOT_P2,
     TAGS,
+    Lexicon,
     PerceptronTagger,
     lang_group,
     stack_features,
     word_feature_hashes,
 )
-from newsflow.stages.entities.tokenize import Token
+from newsflow.stages.entities.tokenize import Token, token_spans
 
 SEED = 20141
 REPO = Path(__file__).resolve().parents[1]
@@ -60,6 +66,38 @@ MODEL_DIR = REPO / "src" / "newsflow" / "stages" / "entities" / "model"
 TYPES = ("PER", "ORG", "LOC", "MISC")
 
 Sentence = tuple[list[str], list[str]]
+
+GAZETTEER = REPO / "src" / "newsflow" / "stages" / "entities" / "data" / "gazetteer.json.gz"
+# Kinds of gazetteer place that a bare one-word mention usually means
+# (countries and regions, not the many small towns named like words).
+BIG_PLACE_KINDS = frozenset({"country", "continent", "region", "state", "province"})
+BIG_CITY_POPULATION = 500_000
+# Census surnames kept: the rarest ones are mostly ordinary words.
+SURNAMES_KEPT = 20_000
+# Words that head or end organisation names, in the training and the transfer
+# languages: "Università di Bologna" should look like "University of Oxford".
+ORG_WORDS = """
+university università universidad université universität universiteit uniwersytet университет
+college academy accademia academia académie akademie академия institute istituto instituto institut институт
+school scuola escuela école schule школа museum museo musée музей
+bank banca banco banque банк company compagnia compañía compagnie gesellschaft компания
+corporation corp inc ltd llc plc gmbh ag spa s.p.a. sa s.a. nv bv oao zao ooo
+group gruppo grupo groupe gruppe группа holding holdings industries airlines airways railways
+party partito partido parti partei партия union unione unión унион
+council consiglio consejo conseil rat совет ministry ministero ministerio ministère ministerium министерство
+department dipartimento departamento département agency agenzia agencia agence agentur агентство
+committee comitato comité komitee комитет commission commissione comisión kommission комиссия
+federation federazione federación fédération föderation федерация association associazione asociación
+verband verein ассоциация foundation fondazione fundación fondation stiftung фонд
+society società sociedad société общество organization organisation organizzazione organización
+организация league lega liga ligue лига club fc cf ac sc united
+parliament parlamento parlement parlament парламент senate senato senado sénat senat сенат
+congress congresso congreso congrès kongress конгресс assembly assemblea asamblea assemblée
+court corte tribunal gericht суд army esercito ejército armée armee армия
+police polizia policía polizei полиция church chiesa iglesia église kirche церковь
+news times post journal herald gazette gazzetta zeitung газета records studios pictures press
+orchestra orquesta orchestre orchester оркестр band
+"""
 
 
 # -- tag clean-up ---------------------------------------------------------------
@@ -262,11 +300,81 @@ def print_stats(sets: list[tuple[str, str, list[Sentence]]]) -> None:
     print(f"{'TOTAL':28} {'':4} {tot['sents']:7d} {tot['tokens']:8d} " + " ".join(f"{tot[x]:6d}" for x in TYPES))
 
 
+# -- name lists (the tagger's lexicon features) -------------------------------------
+
+
+def _words(name: str) -> list[str]:
+    return [w for w in token_spans(name)[0] if any(ch.isalpha() for ch in w)]
+
+
+def build_lexicon() -> dict[str, tuple[str, ...]]:
+    """Lowercased word -> codes of the name lists it is in.
+
+    - ``L1``: a one-word place name in the shipped gazetteer (GeoNames, pycountry,
+      CLDR and countrynames translations: see scripts/build_gazetteer.py);
+      ``Lk`` as well when one of those places is a country, region or big city;
+      ``Lp``: part of a longer place name ("Nuova", "York").
+    - ``O1``/``Op``, ``P1``/``Pp``: the same for the gazetteer's few organisations and people.
+    - ``F``: a first name, ``S``: one of the 20,000 commonest surnames, from the
+      US Census 1990 name lists (public domain) as packaged by ``names`` (MIT).
+    - ``Ow``: a word that heads organisation names (``ORG_WORDS``).
+    """
+    codes: dict[str, set[str]] = {}
+
+    def add(word: str, code: str) -> None:
+        codes.setdefault(word.lower(), set()).add(code)
+
+    gaz = orjson.loads(gzip.decompress(GAZETTEER.read_bytes()))
+    entities = gaz["entities"]
+    for name, indices in gaz["names"].items():
+        words = _words(name)
+        for i in indices:
+            _, _, etype, kind, population, *_ = entities[i]
+            letter = etype[0]
+            if len(words) == 1:
+                add(words[0], letter + "1")
+                if etype == "LOC" and (kind in BIG_PLACE_KINDS or population >= BIG_CITY_POPULATION):
+                    add(words[0], "Lk")
+            else:
+                for w in words:
+                    add(w, letter + "p")
+    census = importlib.resources.files("names")
+    for table in ("dist.male.first", "dist.female.first"):
+        for line in census.joinpath(table).read_text("ascii").splitlines():
+            if line.strip():
+                add(line.split()[0], "F")
+    surnames = census.joinpath("dist.all.last").read_text("ascii").splitlines()
+    for line in surnames[:SURNAMES_KEPT]:
+        if line.strip():
+            add(line.split()[0], "S")
+    for w in ORG_WORDS.split():
+        add(w, "Ow")
+    return {w: tuple(sorted(c)) for w, c in sorted(codes.items())}
+
+
+def lexicon_arrays(lexicon: Lexicon) -> dict[str, npt.NDArray[Any]]:
+    """The lexicon as stored in the model file: words, one bit mask per word, and the code of each bit.
+
+    The words are one UTF-8 blob split at newlines (tokens never hold
+    whitespace): a numpy string array pads every word to the longest one's
+    length in UTF-32, ~30 MB for these words, which a worker would then
+    briefly hold at load.
+    """
+    codes = sorted({c for cs in lexicon.values() for c in cs})
+    bit = {c: 1 << i for i, c in enumerate(codes)}
+    masks = [sum(bit[c] for c in cs) for cs in lexicon.values()]
+    return {
+        "lexicon_words": np.frombuffer("\n".join(lexicon).encode("utf-8", "surrogatepass"), np.uint8),
+        "lexicon_masks": np.array(masks, np.uint16),
+        "lexicon_code_names": np.array(codes),
+    }
+
+
 # -- features -------------------------------------------------------------------
 
 
 def build_matrix(
-    sents: list[tuple[str, Sentence]],
+    sents: list[tuple[str, Sentence]], lexicon: Lexicon
 ) -> tuple[sparse.csr_matrix, npt.NDArray[np.int64], npt.NDArray[np.uint32]]:
     """Sparse design matrix, labels and the hash of each column, for (feature group, sentence) pairs."""
     groups = sorted({g for g, _ in sents})
@@ -277,7 +385,7 @@ def build_matrix(
     pair_hashes: list[int] = []
     pair_len = np.zeros(len(vocab) * N_SLOTS, np.int64)
     for i, (g, w) in enumerate(vocab):
-        for s, hs in enumerate(word_feature_hashes(w, g)):
+        for s, hs in enumerate(word_feature_hashes(w, g, lexicon)):
             pair_hashes.extend(hs)
             pair_len[i * N_SLOTS + s] = len(hs)
     all_hashes = np.array(pair_hashes, np.uint32)
@@ -339,12 +447,21 @@ def tokens_of(words: list[str]) -> list[Token]:
     return toks
 
 
-def europarl_scores(tagger: PerceptronTagger, root: Path, *, quiet: bool = False) -> float:
-    """Strict-span F1 over PER+ORG+LOC per Europarl language; returns their mean."""
-    f1s = []
+def europarl_sets(root: Path) -> list[tuple[str, str, list[Sentence]]]:
+    """Europarl NER en/de/it/es: no formal licence, so never trained on."""
+    sets = []
     for lang in ("en", "de", "it", "es"):
         path = root / "ner-train" / "europarl_ner" / f"{lang}-europarl.test.conll02"
-        sents = [(w, [norm_tag(x) for x in t]) for w, t in read_columns(path, 0, 1, min_cols=2)]
+        sets.append(
+            (f"europarl {lang}", lang, [(w, [norm_tag(x) for x in t]) for w, t in read_columns(path, 0, 1, min_cols=2)])
+        )
+    return sets
+
+
+def dev_scores(tagger: PerceptronTagger, sets: list[tuple[str, str, list[Sentence]]], *, quiet: bool = False) -> float:
+    """Strict-span F1 over PER+ORG+LOC per set; returns the micro F1 over all of them pooled."""
+    total = [0, 0, 0]
+    for name, lang, sents in sets:
         tp = fp = fn = 0
         for words, tags in sents:
             toks = tokens_of(words)
@@ -355,12 +472,13 @@ def europarl_scores(tagger: PerceptronTagger, root: Path, *, quiet: bool = False
             tp += len(pred & gold)
             fp += len(pred - gold)
             fn += len(gold - pred)
+        total = [total[0] + tp, total[1] + fp, total[2] + fn]
         p = tp / max(tp + fp, 1)
         r = tp / max(tp + fn, 1)
-        f1s.append(2 * p * r / max(p + r, 1e-9))
         if not quiet:
-            print(f"europarl {lang}: P={p:.3f} R={r:.3f} F1(PER+ORG+LOC)={f1s[-1]:.3f}")
-    return sum(f1s) / len(f1s)
+            print(f"{name}: P={p:.3f} R={r:.3f} F1(PER+ORG+LOC)={2 * p * r / max(p + r, 1e-9):.3f}")
+    tp, fp, fn = total
+    return 2 * tp / max(2 * tp + fp + fn, 1)
 
 
 # -- main -------------------------------------------------------------------------
@@ -380,11 +498,27 @@ def main() -> int:
         help="leave out sources whose name starts with any of these (e.g. uner_ for a model free of share-alike data)",
     )
     ap.add_argument("--warm-words", type=int, default=20000, help="most frequent words pre-scored at load")
+    ap.add_argument("--no-lexicon", action="store_true", help="train without the name-list features")
+    ap.add_argument(
+        "--tune-on",
+        choices=("europarl", "pud"),
+        default="europarl",
+        help="dev set for the decoding thresholds; pud needs --exclude uner_pud (it must not be trained on)",
+    )
+    ap.add_argument("--threshold", type=float, help="fix the entity/O margin instead of tuning it")
+    ap.add_argument("--weak-threshold", type=float, help="fix the weak (name-extension) margin; with --threshold")
     ap.add_argument("--dry-run", action="store_true")
     args = ap.parse_args()
     t0 = time.perf_counter()
     print(f"seed={SEED} data={args.data}")
-    sets = [s for s in load_training(args.data) if not s[0].startswith(tuple(args.exclude or ["\0"]))]
+    all_sets = load_training(args.data)
+    sets = [s for s in all_sets if not s[0].startswith(tuple(args.exclude or ["\0"]))]
+    if args.tune_on == "pud":
+        dev = [s for s in all_sets if s[0].startswith("uner_pud")]
+        if any(s[0].startswith("uner_pud") for s in sets):
+            ap.error("--tune-on pud needs --exclude uner_pud")
+    else:
+        dev = europarl_sets(args.data)
     print_stats(sets)
     if args.dry_run:
         return 0
@@ -394,7 +528,12 @@ def main() -> int:
     sents = [sents[i] for i in order]
     freq = Counter(w for _, (words, _) in sents for w in words)
     warm = sorted(freq, key=lambda w: (-freq[w], w))[: args.warm_words]
-    x, y, col_hashes = build_matrix(sents)
+    lexicon = {} if args.no_lexicon else build_lexicon()
+    print(
+        f"lexicon: {len(lexicon)} words; "
+        + ", ".join(f"{c} {n}" for c, n in sorted(Counter(c for cs in lexicon.values() for c in cs).items()))
+    )
+    x, y, col_hashes = build_matrix(sents, lexicon)
     print(f"matrix: {x.shape[0]} tokens x {x.shape[1]} features, {x.nnz} non-zeros ({time.perf_counter() - t0:.0f}s)")
     # Multinomial logistic regression: its per-tag scores are comparable, so
     # one margin threshold trades precision for recall (one-vs-rest hinge
@@ -439,18 +578,29 @@ def main() -> int:
     scale = float(np.abs(kept).max()) / 127.0
     weights = np.clip(np.rint(kept / scale), -127, 127).astype(np.int8)
     print(f"kept {keep.sum()} of {len(keep)} features; int8 scale {scale:.5f}")
-    # Two decoding scalars are tuned on Europarl (en, de, it, es), which is
-    # never trained on: the entity/O margin, and the weaker margin at which a
-    # capitalised token may extend a confident name (mean F1 of the four).
+    # Two decoding scalars: the entity/O margin, and the weaker margin at
+    # which a capitalised token may extend a confident name. They are either
+    # given (the shipped model's come from a --tune-on pud run, see
+    # docs/ner-training.md) or tuned on a dev set that is not trained on.
     dense = weights.astype(np.float32) * np.float32(scale)
-    best = (-1.0, 0.0, 0.0)
-    for threshold in (-2.0, -1.5, -1.0, -0.5, 0.0, 0.5):
-        for drop in (0.0, 1.0, 2.0):
-            tagger = PerceptronTagger(keys, dense, intercept, threshold, (), threshold - drop, stack)
-            f1 = europarl_scores(tagger, args.data, quiet=True)
-            print(f"threshold {threshold:+.1f} weak {threshold - drop:+.1f}: Europarl mean F1 {f1:.3f}")
-            best = max(best, (f1, threshold, threshold - drop))
-    print(f"chosen threshold {best[1]:+.1f}, weak threshold {best[2]:+.1f}")
+    if args.threshold is not None:
+        weak = args.threshold if args.weak_threshold is None else args.weak_threshold
+        best = (
+            dev_scores(
+                PerceptronTagger(keys, dense, intercept, args.threshold, (), weak, stack, lexicon), dev, quiet=True
+            ),
+            args.threshold,
+            weak,
+        )
+    else:
+        best = (-1.0, 0.0, 0.0)
+        for threshold in (-2.0, -1.5, -1.0, -0.5, 0.0, 0.5):
+            for drop in (0.0, 1.0, 2.0):
+                tagger = PerceptronTagger(keys, dense, intercept, threshold, (), threshold - drop, stack, lexicon)
+                f1 = dev_scores(tagger, dev, quiet=True)
+                print(f"threshold {threshold:+.1f} weak {threshold - drop:+.1f}: {args.tune_on} micro F1 {f1:.3f}")
+                best = max(best, (f1, threshold, threshold - drop))
+    print(f"threshold {best[1]:+.1f}, weak threshold {best[2]:+.1f}")
     buf = io.BytesIO()
     np.savez_compressed(
         buf,
@@ -464,6 +614,7 @@ def main() -> int:
         stack_b=stack[1],
         warm_words=np.array(warm),
         tags=np.array(TAGS),
+        **(lexicon_arrays(lexicon) if lexicon else {}),
     )
     data = buf.getvalue()
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -472,10 +623,13 @@ def main() -> int:
     args.out.with_name(args.out.name + ".sha256").write_text(f"{digest}  {args.out.name}\n", "ascii")
     print(f"wrote {args.out} ({len(data) / 1e6:.1f} MB) sha256 {digest}")
     tagger = PerceptronTagger.load(args.out)
-    europarl_scores(tagger, args.data)
+    dev_scores(tagger, europarl_sets(args.data) + (dev if args.tune_on == "pud" else []))
     print(f"done in {time.perf_counter() - t0:.0f}s")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # One BLAS thread: the second stage's lbfgs fit ran ~7x slower with two
+    # training runs side by side, each spinning OpenBLAS threads on 2 cores.
+    with threadpool_limits(limits=1):
+        sys.exit(main())

@@ -458,3 +458,30 @@ def test_spacy_pipeline_that_cannot_load_is_a_config_error(tmp_path: Path) -> No
     extractor = EntityExtractor(f"it:{tmp_path / 'missing'}")
     with pytest.raises(ConfigError, match="cannot load spaCy pipeline"):
         extractor(make("Mosca", "it"))
+
+
+class FixedTagger:
+    """A tagger that returns given character spans: isolates the composition rules."""
+
+    def __init__(self, spans: list[tuple[int, int, str]]) -> None:
+        self.spans = spans
+
+    def tag(self, tokens: list[Token], lang: str) -> list[tuple[int, int, str]]:
+        return self.spans
+
+
+def test_person_span_grows_over_a_following_name_but_not_a_german_noun() -> None:
+    italian = "Ha incontrato Choe Son Hui a Mosca."
+    found = EntityExtractor(tagger=FixedTagger([(14, 22, "PER")]))(make(italian, "it"))
+    assert ("Choe Son Hui", "PER") in [(m.text, m.type) for m in found.entities]
+    german = "Trumps Ehefrau sagte am Montag nichts."
+    found = EntityExtractor(tagger=FixedTagger([(0, 6, "PER")]))(make(german, "de"))
+    assert [(m.text, m.type) for m in found.entities] == [("Trumps", "PER")]
+
+
+def test_german_common_nouns_that_name_places_elsewhere_are_not_places(gazetteer_only: EntityExtractor) -> None:
+    # "Stadt" is an alias of Basel-Stadt in the gazetteer; in German text it is "town".
+    text = "Die Stadt liegt am Rhein, und Basel-Stadt ist ein Kanton."
+    found = gazetteer_only(make(text, "de"))
+    assert "Stadt" not in [m.text for m in found.entities]
+    assert "Basel-Stadt" in [m.text for m in found.entities]

@@ -86,14 +86,20 @@ def test_token_spans_match_the_reference_tokenizer(text: str) -> None:
 def test_word_hash_slots_equal_the_feature_hashes() -> None:
     words = {w for text in TEXTS for w in token_spans(text)[0]}
     words |= {BOS, EOS, "", "X" * 100, "aaaa-BBBB-1111", "The", "the", "IN", "de", "ſ", "K", "McDONALD", "x1x2"}
+    words |= {"Mosca", "MOSCA", "mosca", "Università", "Nuova"}
+    lexicon = {"mosca": ("L1", "Lk"), "università": ("Ow",), "nuova": ("Lp",), "the": ("Lp",)}
     shapes: dict[str, tuple[str, str]] = {}
-    for group in ("", "de", "xx"):
-        for word in sorted(words):
-            slots = word_feature_hashes(word, group)
-            expected = ([h for slot in slots for h in slot], [len(slot) for slot in slots])
-            assert word_hash_slots(word, group) == expected, word
-            assert word_hash_slots(word, group, shapes) == expected, word
+    for lex in (None, lexicon):
+        for group in ("", "de", "xx"):
+            for word in sorted(words):
+                slots = word_feature_hashes(word, group, lex)
+                expected = ([h for slot in slots for h in slot], [len(slot) for slot in slots])
+                assert word_hash_slots(word, group, None, lex) == expected, word
+                assert word_hash_slots(word, group, shapes, lex) == expected, word
     assert shapes  # the cache was used, and a second pass through it agreed
+    # the lexicon adds features to capitalised words only
+    assert word_hash_slots("Mosca", "", None, lexicon) != word_hash_slots("Mosca", "")
+    assert word_hash_slots("mosca", "", None, lexicon) == word_hash_slots("mosca", "")
 
 
 def test_feature_rows_match_binary_search(tagger: PerceptronTagger) -> None:

@@ -85,16 +85,23 @@ def test_italian_sentence_persons_exact_offsets(tagger: PerceptronTagger) -> Non
     assert (0, 13, "PER") in spans
     assert text[43:48] == "Mosca"
     assert (43, 48, "LOC") in spans
-    # The Korean name is found and typed PER, starting at "Choe" ...
-    assert any(start == 28 and etype == "PER" for start, _, etype in spans)
-
-
-@pytest.mark.xfail(strict=True, reason="known miss: the model stops at 'Choe Son' (see docs/ner-training.md)")
-def test_italian_sentence_full_korean_name(tagger: PerceptronTagger) -> None:
-    # ... but not yet to its end: "Hui" before "a Mosca" scores as O.
-    text = "Sergei Lavrov ha incontrato Choe Son Hui a Mosca."
     assert text[28:40] == "Choe Son Hui"
-    assert (28, 40, "PER") in tagger.tag(tokenize(text), "it")
+    assert (28, 40, "PER") in spans
+
+
+def test_shipped_model_carries_its_name_lists(tagger: PerceptronTagger) -> None:
+    lexicon = tagger._lexicon
+    assert lexicon is not None
+    assert "L1" in lexicon["marsiglia"]  # a GeoNames alternate name, through the gazetteer
+    assert "F" in lexicon["maria"]  # US Census first names
+    assert "Ow" in lexicon["università"]
+
+
+def test_unseen_italian_city_is_a_place_through_the_name_lists(tagger: PerceptronTagger) -> None:
+    # No Italian training data: before the lexicon features, "Marsiglia" here came out PER.
+    text = "La delegazione ha visitato Lione e poi Marsiglia."
+    assert (39, 48, "LOC") in tagger.tag(tokenize(text), "it")
+    assert text[39:48] == "Marsiglia"
 
 
 def test_spans_are_well_formed(tagger: PerceptronTagger) -> None:

@@ -525,9 +525,12 @@ def _trimmed_spans(
 def _extend_person(
     text: str, span: tuple[int, int, EntityType], gaz: Gazetteer, ld: LangData
 ) -> tuple[int, int, EntityType]:
-    """Grow a PER span over up to two directly following capitalised words ("Choe Son" + "Hui")."""
+    """Grow a PER span over up to two directly following capitalised words ("Choe Son" + "Hui").
+
+    Not in languages that capitalise every noun ("Trumps Ehefrau").
+    """
     start, end, etype = span
-    if etype != "PER":
+    if etype != "PER" or ld.capitalises_nouns:
         return span
     for _ in range(2):
         if not _followed_by_name(text, end, gaz, ld):

@@ -93,6 +93,10 @@ _ASCII_SPACE.flags.writeable = False
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
+# Lowercased word -> the name lists it is in (codes such as "L" for a one-word
+# place name; see scripts/train_ner.py). It ships inside the model file, so
+# training and prediction see the same lists.
+Lexicon = Mapping[str, tuple[str, ...]]
 
 
 class ModelChecksumError(RuntimeError):
@@ -165,11 +169,14 @@ def lang_group(lang: str) -> str:
     return "de" if lang[:2].lower() in ("de", "lb") else ""
 
 
-def word_features(word: str, group: str = "") -> list[list[str]]:
+def word_features(word: str, group: str = "", lexicon: Lexicon | None = None) -> list[list[str]]:
     """Feature strings of ``word`` for each window slot (see ``SLOT_*``).
 
     With ``group`` set, capitalisation features are added again prefixed by
     the group, so the shared copies learn what capitals mean outside German.
+    ``lexicon`` adds the name lists a capitalised word is in, for the word
+    and its neighbours: that is what carries "Stoccarda" or "Moscou" in
+    languages the training data lacks.
     """
     if word == BOS:
         return [["-2BOS"], ["-1BOS"], [], [], [], []]
@@ -198,10 +205,16 @@ def word_features(word: str, group: str = "") -> list[list[str]]:
     cls = WORD_CLASS.get(low, "")
     if cls:
         cur.append("c=" + cls)
+    # Lower-case words are left out: the lists hold names, and "nice" or
+    # "bath" in running text are not the towns.
+    lex = lexicon.get(low, ()) if lexicon and word != low else ()
+    cur += ["gz=" + code for code in lex]
     mid = [*cur, "m.ss=" + short, "m.s3=" + low[-3:]]
     init = [*cur, "i.ss=" + short, "i.w=" + low]
     m1 = ["-1w=" + low, "-1ss=" + short, "-1s3=" + low[-3:], "-1c=" + (cls or short)]
     p1 = ["+1w=" + low, "+1ss=" + short, "+1s3=" + low[-3:], "+1c=" + (cls or short)]
+    m1 += ["-1gz=" + code for code in lex]
+    p1 += ["+1gz=" + code for code in lex]
     m2 = ["-2w=" + low, "-2ss=" + short]
     if cls:
         m2.append("-2c=" + cls)
@@ -219,9 +232,9 @@ def hash_feature(feature: str) -> int:
     return zlib.crc32(feature.encode("utf-8", "surrogatepass"))
 
 
-def word_feature_hashes(word: str, group: str = "") -> list[list[int]]:
+def word_feature_hashes(word: str, group: str = "", lexicon: Lexicon | None = None) -> list[list[int]]:
     """``word_features`` hashed: what training and prediction both use."""
-    return [[hash_feature(f) for f in slot] for slot in word_features(word, group)]
+    return [[hash_feature(f) for f in slot] for slot in word_features(word, group, lexicon)]
 
 
 # Fast path of the feature hashes (word_hash_slots).
@@ -238,6 +251,7 @@ _PREFIXES = (
     "w=", "sh=", "ss=", "p2=", "p3=", "s2=", "s3=", "s4=", "sc=", "W=", "hyph|", "c=",
     "m.ss=", "m.s3=", "i.ss=", "i.w=", "-1w=", "-1ss=", "-1s3=", "-1c=",
     "+1w=", "+1ss=", "+1s3=", "+1c=", "-2w=", "-2ss=", "-2c=", "+2w=", "+2ss=",
+    "gz=", "-1gz=", "+1gz=",
 )  # fmt: skip
 _GROUP_PREFIXES = ("m.ss=", "sh=", "s3=", "i.ss=", "-1ss=", "+1ss=")
 _SCRIPT_CRC: Final = {has_letter: zlib.crc32(b"sc=" + s) for has_letter, s in ((True, b"lat"), (False, b"none"))}
@@ -257,7 +271,10 @@ _GROUP_CRCS: Final = {"": _prefix_crcs(""), "de": _prefix_crcs("de")}
 
 
 def word_hash_slots(
-    word: str, group: str = "", shapes: dict[str, tuple[str, str]] | None = None
+    word: str,
+    group: str = "",
+    shapes: dict[str, tuple[str, str]] | None = None,
+    lexicon: Lexicon | None = None,
 ) -> tuple[list[int], list[int]]:
     """``word_feature_hashes`` flattened: ``(hashes of every slot in order, count per slot)``.
 
@@ -269,7 +286,7 @@ def word_hash_slots(
     nothing else.
     """
     if word in (BOS, EOS):
-        slots = word_feature_hashes(word, group)
+        slots = word_feature_hashes(word, group, lexicon)
         return [h for slot in slots for h in slot], [len(slot) for slot in slots]
     word = word[:MAX_TOKEN_CHARS]
     low = word.lower()
@@ -323,11 +340,16 @@ def word_hash_slots(
     clsb = cls.encode()
     if cls:
         cur.append(crc(clsb, pre["c="]))
+    lex = lexicon.get(low, ()) if lexicon and word != low else ()
+    lexb = [code.encode() for code in lex]
+    cur += [crc(code, pre["gz="]) for code in lexb]
     ctx = clsb or shortb
     mid = [crc(shortb, pre["m.ss="]), crc(s3b, pre["m.s3="])]
     init = [crc(shortb, pre["i.ss="]), crc(lowb, pre["i.w="])]
     m1 = [crc(lowb, pre["-1w="]), crc(shortb, pre["-1ss="]), crc(s3b, pre["-1s3="]), crc(ctx, pre["-1c="])]
     p1 = [crc(lowb, pre["+1w="]), crc(shortb, pre["+1ss="]), crc(s3b, pre["+1s3="]), crc(ctx, pre["+1c="])]
+    m1 += [crc(code, pre["-1gz="]) for code in lexb]
+    p1 += [crc(code, pre["+1gz="]) for code in lexb]
     m2 = [crc(lowb, pre["-2w="]), crc(shortb, pre["-2ss="])]
     if cls:
         m2.append(crc(clsb, pre["-2c="]))
@@ -416,6 +438,16 @@ def _longest_run(first: npt.NDArray[np.bool_]) -> int:
     lengths[:-1] = starts[1:] - starts[:-1]
     lengths[-1] = len(first) - starts[-1]
     return int(lengths.max())
+
+
+def _read_lexicon(npz: Any) -> dict[str, tuple[str, ...]]:
+    """The model file's lexicon: words (a newline-separated UTF-8 blob), a bit mask each, the code of each bit."""
+    words = npz["lexicon_words"].tobytes().decode("utf-8", "surrogatepass").split("\n")
+    code_names = npz["lexicon_code_names"].tolist()
+    masks = npz["lexicon_masks"].tolist()
+    # A few dozen distinct masks: build each code tuple once.
+    by_mask = {m: tuple(c for i, c in enumerate(code_names) if m >> i & 1) for m in set(masks)}
+    return dict(zip(words, map(by_mask.__getitem__, masks), strict=True))
 
 
 def _sha256(data: bytes) -> str:
@@ -543,6 +575,7 @@ class PerceptronTagger:
         warm_words: Sequence[str] = (),
         weak_threshold: float | None = None,
         stack: tuple[FloatArray, FloatArray] | None = None,
+        lexicon: Lexicon | None = None,
     ) -> None:
         if weights.shape != (len(keys), N_TAGS) or intercept.shape != (N_TAGS,):
             raise ValueError("model arrays have inconsistent shapes")
@@ -559,6 +592,7 @@ class PerceptronTagger:
             raise ValueError("second-stage arrays have inconsistent shapes")
         self._stack = None if stack is None else (stack[0].astype(np.float32), stack[1].astype(np.float32))
         self._weak = float(threshold if weak_threshold is None else min(weak_threshold, threshold))
+        self._lexicon = lexicon or None
         self._memos: dict[str, _Memo] = {}
         # ASCII character classes -> (shape, short shape): bounded, and only a cache
         self._shapes: dict[str, tuple[str, str]] = {}
@@ -594,7 +628,8 @@ class PerceptronTagger:
             warm = [str(w) for w in npz["warm_words"][:_WARM_AT_LOAD]] if "warm_words" in npz else []
             weak = float(npz["weak_threshold"]) if "weak_threshold" in npz else None
             stack = (npz["stack_w"], npz["stack_b"]) if "stack_w" in npz else None
-        return cls(keys, weights, intercept, threshold, warm, weak, stack)
+            lexicon = _read_lexicon(npz) if "lexicon_words" in npz else None
+        return cls(keys, weights, intercept, threshold, warm, weak, stack, lexicon)
 
     # -- per-word score vectors -------------------------------------------------
 
@@ -614,7 +649,7 @@ class PerceptronTagger:
         hashes: list[int] = []
         counts: list[int] = []
         for word in words:
-            word_hashes, slot_counts = word_hash_slots(word, group, self._shapes)
+            word_hashes, slot_counts = word_hash_slots(word, group, self._shapes, self._lexicon)
             hashes += word_hashes
             counts += slot_counts
         h = np.fromiter(hashes, np.uint32, len(hashes))

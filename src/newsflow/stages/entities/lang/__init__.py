@@ -44,6 +44,8 @@ class LangData:
     honorifics: frozenset[str]
     function_words: frozenset[str]
     demonyms: frozenset[str]
+    # German capitalises every noun, so a capital after a name says nothing.
+    capitalises_nouns: bool = False
 
 
 @lru_cache(maxsize=64)
@@ -58,6 +60,7 @@ def for_language(code: str | None) -> LangData:
             module.HONORIFICS,
             module.FUNCTION_WORDS,
             module.DEMONYMS,
+            getattr(module, "CAPITALISES_NOUNS", False),
         )
     mods = _MODULES.values()
     return LangData(

@@ -3,6 +3,8 @@
 German capitalises every noun, so many towns named like nouns collide.
 """
 
+# Every noun is capitalised: "Trumps Ehefrau" is not a longer name.
+CAPITALISES_NOUNS = True
 # Gazetteer names that are ordinary words here when capitalised.
 STOP_NAMES = frozenset(
     {
@@ -23,16 +25,19 @@ STOP_NAMES = frozenset(
         "hausen",
         "hof",
         "ihren",
+        "kanton",
         "keller",
         "kilo",
         "kirchen",
         "lage",
+        "loch",
         "löwen",
         "mai",
         "male",
         "man",
         "mann",
         "mark",
+        "marken",
         "mission",
         "mitte",
         "mon",
@@ -42,6 +47,7 @@ STOP_NAMES = frozenset(
         "norden",
         "rest",
         "roman",
+        "stadt",
         "stein",
         "tor",
         "tour",

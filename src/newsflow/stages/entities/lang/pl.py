@@ -1,7 +1,15 @@
 """Polish entity-extraction constants (folded). See ``lang/__init__.py``."""
 
 # Gazetteer names that are ordinary words here when capitalised.
-STOP_NAMES = frozenset({"nowa", "pan", "pani"})
+STOP_NAMES = frozenset(
+    {
+        "jej",
+        "nowa",
+        "pan",
+        "pani",
+        "tak",
+    }
+)
 # Next to a city/state name ("Washington"), these pick the state.
 STATE_CUES = frozenset({"stan", "stanie", "stanu"})
 # Titles stripped from the front of a person mention.

@@ -20,6 +20,7 @@ STOP_NAMES = frozenset(
         "para",
         "paz",
         "plano",
+        "príncipe",
         "reunião",
         "seria",
         "sim",
@@ -27,6 +28,7 @@ STOP_NAMES = frozenset(
         "toda",
         "uma",
         "us",
+        "volta",
     }
 )
 # Next to a city/state name ("Washington"), these pick the state.

@@ -1,7 +1,18 @@
 """Russian entity-extraction constants (folded). See ``lang/__init__.py``."""
 
 # Gazetteer names that are ordinary words here when capitalised.
-STOP_NAMES = frozenset({"мир", "ока", "сила"})
+STOP_NAMES = frozenset(
+    {
+        "железнодорожный",
+        "исток",
+        "кампания",
+        "мир",
+        "ока",
+        "сила",
+        "тема",
+        "центральная",
+    }
+)
 # Next to a city/state name ("Washington"), these pick the state.
 STATE_CUES = frozenset({"штат", "штата", "штате", "штату"})
 # Titles stripped from the front of a person mention.
