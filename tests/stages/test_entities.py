@@ -485,3 +485,15 @@ def test_german_common_nouns_that_name_places_elsewhere_are_not_places(gazetteer
     found = gazetteer_only(make(text, "de"))
     assert "Stadt" not in [m.text for m in found.entities]
     assert "Basel-Stadt" in [m.text for m in found.entities]
+
+
+def test_a_longer_tagger_place_keeps_its_name_over_the_place_inside_it() -> None:
+    text = "O Rio Mississippi transbordou ontem."
+    plain = EntityExtractor(tagger=NoTagger())(make(text, "pt"))
+    assert any(m.text == "Mississippi" and m.kb_id for m in plain.entities)  # the state, alone
+    found = EntityExtractor(tagger=FixedTagger([(2, 17, "LOC")]))(make(text, "pt"))
+    assert [(m.text, m.type) for m in found.entities] == [("Rio Mississippi", "LOC")]
+    # a leading article alone does not make a longer name: the linked entity stays
+    text = "Gli Stati Uniti hanno risposto."
+    found = EntityExtractor(tagger=FixedTagger([(0, 15, "LOC")]))(make(text, "it"))
+    assert [(m.text, m.kb_id) for m in found.entities] == [("Stati Uniti", "Q30")]

@@ -387,6 +387,10 @@ class EntityExtractor:
                 elif s <= m.start and m.end <= e:  # tagger span contains the name
                     if t in {"PER", "ORG", "MISC"} and entry.type != t:
                         keep_gaz = False
+                    elif t == "LOC" and _has_other_name_word(text[s : m.start] + " " + text[m.end : e], ld):
+                        # "Irlanda del Nord", "Rio Mississippi", "Baixa Áustria": the
+                        # longer name is the place, and the shorter one's id is not its id
+                        keep_gaz = False
                     else:
                         used[k] = True
                 elif m.start <= s and e <= m.end:  # name contains the tagger span
@@ -544,6 +548,11 @@ def _extend_person(
 def _minor_city(entry: GazEntry, limit: int) -> bool:
     """A city too small for its name to outweigh the tagger calling it a person or an organisation."""
     return entry.kind == "city" and not entry.capital and entry.population < limit
+
+
+def _has_other_name_word(rest: str, ld: LangData) -> bool:
+    """True when ``rest`` holds a capitalised word that is not a function word."""
+    return any(w[0].isupper() and fold(w) not in ld.function_words for w in _WORD_RE.findall(rest))
 
 
 def _only_function_words(gap: str, ld: LangData) -> bool:
