@@ -62,6 +62,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import GroupCoordinatorNotAvailableError
 from aiokafka.structs import OffsetAndMetadata
 
 REPO = Path(__file__).resolve().parents[1]
@@ -666,7 +667,13 @@ async def wait_ready(plan: Plan, processes: list[subprocess.Popen[bytes]], logs:
     await admin.start()
     try:
         while time.monotonic() < deadline:
-            described = await admin.describe_consumer_groups([plan.group])
+            try:
+                described = await admin.describe_consumer_groups([plan.group])
+            except GroupCoordinatorNotAvailableError:
+                # A broker started moments ago has no __consumer_offsets yet (seen on a fresh
+                # dev broker's first run); the workers' group creates it.
+                await asyncio.sleep(0.5)
+                continue
             group = described[0].groups[0] if described and described[0].groups else None
             if group is not None and group[2] == "Stable" and len(group[5]) >= plan.workers:
                 return
