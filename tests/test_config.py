@@ -33,6 +33,7 @@ def test_values_are_typed() -> None:
         ({"NEWSFLOW_PROCESSING_GUARANTEE": "maybe"}, "expected one of"),
         ({"NEWSFLOW_KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}, "SASL needs"),
         ({"KAFKA_BOOTSTRAP": "nohostport"}, "host:port"),
+        ({"NEWSFLOW_MAX_RECORD_BYTES": "100000"}, "at least 600000"),
     ],
 )
 def test_bad_values_raise_config_error(env: dict[str, str], message: str) -> None:

@@ -47,6 +47,12 @@ async def _admin(settings: Settings, timeout: float) -> AIOKafkaAdminClient:
     return client
 
 
+def topic_configs(settings: Settings) -> dict[str, str]:
+    """Broker-side settings of the topics newsflow creates: records up to NEWSFLOW_MAX_RECORD_BYTES fit."""
+    # 64 KiB over the setting for the record batch framing (the broker's default is 1 MiB + 12 bytes).
+    return {"max.message.bytes": str(settings.max_record_bytes + 64 * 1024)}
+
+
 async def ensure_topics(settings: Settings, timeout: float = 15.0) -> list[str]:
     """Create missing topics and grow ones with too few partitions. Returns what changed."""
     client = await _admin(settings, timeout)
@@ -56,7 +62,10 @@ async def ensure_topics(settings: Settings, timeout: float = 15.0) -> list[str]:
         missing = [plan for plan in topic_plan(settings) if plan.name not in existing]
         if missing:
             await client.create_topics(
-                [NewTopic(p.name, p.partitions, settings.replication_factor) for p in missing],
+                [
+                    NewTopic(p.name, p.partitions, settings.replication_factor, topic_configs=topic_configs(settings))
+                    for p in missing
+                ],
                 timeout_ms=int(timeout * 1000),
             )
             changes += [f"created {p.name} ({p.partitions} partitions)" for p in missing]

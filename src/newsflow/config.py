@@ -19,6 +19,9 @@ SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 
 SECRET_FIELDS = frozenset({"kafka_sasl_password"})
+# NEWSFLOW_MAX_RECORD_BYTES may not go below this: a dead letter carries up to
+# 512 KiB of its payload (pipeline.DLQ_PAYLOAD_CAP) plus its envelope.
+MIN_RECORD_BYTES = 600_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,7 @@ class Settings:
     web_port: int = 6066
     web_host: str = "0.0.0.0"
     max_article_bytes: int = 1_000_000
+    max_record_bytes: int = 1_000_000
     record_timeout_seconds: float = 10.0
     dedup_window_seconds: float = 7 * 24 * 3600.0
     dedup_threshold: float = 0.5
@@ -115,6 +119,10 @@ class Settings:
         for name in ("partitions", "dedup_partitions", "replication_factor", "max_article_bytes", "batch_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{env_name(name)} must be at least 1")
+        if self.max_record_bytes < MIN_RECORD_BYTES:
+            raise ConfigError(
+                f"NEWSFLOW_MAX_RECORD_BYTES must be at least {MIN_RECORD_BYTES}: a dead letter carries up to 512 KiB"
+            )
         if self.producer_linger_seconds < 0:
             raise ConfigError("NEWSFLOW_PRODUCER_LINGER_SECONDS must not be negative")
         if self.batch_within_seconds <= 0:

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Literal
 
 from newsflow.config import Settings
-from newsflow.errors import RecordError, StageFailure, StageTimeout
+from newsflow.errors import RecordError, StageFailure, StageTimeout, TooLarge
 from newsflow.ingest import RAW_PAYLOAD_FACTOR, derived_id, key_id, parse_payload
 from newsflow.metrics import StageMetrics, language_label
 from newsflow.models import SCHEMA_VERSION, Article, DeadLetter, EnrichedRecord, output_record, utc_now_iso
@@ -40,6 +40,9 @@ from newsflow.stages.language import LanguageTagger
 
 # Kafka's default max message size is 1 MB; leave room for the JSON envelope.
 DLQ_PAYLOAD_CAP = 512 * 1024
+# Room a record needs beside its value: key, headers, record batch framing, and
+# the dedup verdict the enriched record adds to the analysed one.
+RECORD_ENVELOPE_BYTES = 1024
 _ID_IN_BROKEN_JSON = re.compile(rb'"id"\s*:\s*(?:"([^"\\]{1,512})"|(-?\d{1,30}))')
 
 
@@ -208,6 +211,24 @@ def dead_letter(
     )
 
 
+def oversized(article: Article, max_record_bytes: int) -> TooLarge | None:
+    """Why ``article``'s analysed and enriched records would not fit in a Kafka record, or None.
+
+    Text within NEWSFLOW_MAX_ARTICLE_BYTES can still make a record over the
+    broker's limit once its entity mentions are added (a 990 KB article made a
+    3.9 MB record); sent anyway, it failed every retry and restarted the worker.
+    """
+    from newsflow.codecs import dumps  # imports faust: not at module level, for `newsflow process`
+
+    size = len(dumps(article)) + RECORD_ENVELOPE_BYTES
+    if size <= max_record_bytes:
+        return None
+    return TooLarge(
+        f"the enriched record would be ~{size} bytes, over NEWSFLOW_MAX_RECORD_BYTES={max_record_bytes} "
+        f"({len(article.text)} characters of text, {len(article.entities)} entity mentions)"
+    )
+
+
 def _best_effort_id(raw: bytes) -> str:
     """The producer's id if one can be read even from a broken record, else the payload-derived id."""
     match = _ID_IN_BROKEN_JSON.search(raw[:65536])
@@ -289,6 +310,10 @@ class Pipeline:
             stage_name = "entities"
             article = run_stage(self.stages.entities, "entities", article, timeout=timeout, metrics=self.metrics)
             self._count_ok("entities")
+            stage_name = "publish"
+            too_large = oversized(article, self.settings.max_record_bytes)
+            if too_large is not None:
+                raise too_large
         except RecordError as error:
             source: bytes | Article = payload if stage_name == "ingest" or article is None else article
             return Result(

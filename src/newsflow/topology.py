@@ -47,7 +47,7 @@ from newsflow.eos import RESTART_EXIT_CODE, App, gated
 from newsflow.errors import MalformedRecord, RecordError
 from newsflow.metrics import StageMetrics
 from newsflow.models import SCHEMA_VERSION, Article, ClusterUpdate, DeadLetter, output_record, utc_now_iso
-from newsflow.pipeline import Stages, dead_letter, ingest, make_deduper, record_outcome, run_stage
+from newsflow.pipeline import Stages, dead_letter, ingest, make_deduper, oversized, record_outcome, run_stage
 from newsflow.stages.dedup import Deduper, PrefixedStore, SeenStore
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,8 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
         consumer_auto_offset_reset="earliest",
         # Each article makes ~40 changelog writes; lingering lets them share produce requests.
         producer_linger=settings.producer_linger_seconds,
+        # Faust's default is 1,000,000 bytes; oversized() keeps every output within the setting.
+        producer_max_request_size=max(1_000_000, settings.max_record_bytes),
         autodiscover=False,
         version=1,
     )
@@ -173,6 +175,10 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
                 return
             metrics.articles_out.labels(name, "ok").inc()
             article = done
+        too_large = oversized(article, settings.max_record_bytes)
+        if too_large is not None:
+            await to_dlq(dead_letter(article, stage="publish", error=too_large, origin=origin(event), metrics=metrics))
+            return
         dedup_key = article.fingerprint.content_hash if article.fingerprint else article.id
         # orjson encodes the dataclass directly; dataclasses.asdict would copy it first.
         await analysed.send(key=dedup_key.encode(), value=article)

@@ -116,6 +116,7 @@ NEWSFLOW_DATA_DIR: {{ .Values.persistence.mountPath | quote }}
 NEWSFLOW_WEB_HOST: "0.0.0.0"
 NEWSFLOW_WEB_PORT: {{ $c.webPort | toString | quote }}
 NEWSFLOW_MAX_ARTICLE_BYTES: {{ $c.maxArticleBytes | int64 | toString | quote }}
+NEWSFLOW_MAX_RECORD_BYTES: {{ $c.maxRecordBytes | int64 | toString | quote }}
 NEWSFLOW_RECORD_TIMEOUT_SECONDS: {{ $c.recordTimeoutSeconds | toString | quote }}
 NEWSFLOW_DEDUP_WINDOW_SECONDS: {{ $c.dedupWindowSeconds | int64 | toString | quote }}
 NEWSFLOW_DEDUP_THRESHOLD: {{ $c.dedupThreshold | toString | quote }}
