@@ -48,5 +48,7 @@ def test_an_ordinary_article_is_enriched(pipeline: Pipeline) -> None:
 
 
 def test_created_topics_allow_the_largest_record() -> None:
-    configs = topic_configs(Settings(max_record_bytes=2_000_000))
-    assert int(configs["max.message.bytes"]) > 2_000_000
+    settings = Settings(max_record_bytes=2_000_000, max_article_bytes=1_000_000)
+    assert 2_000_000 < int(topic_configs(settings, settings.topic_enriched)["max.message.bytes"]) < 2_100_000
+    # ingest accepts raw HTML payloads up to four times the article limit
+    assert int(topic_configs(settings, settings.topic_raw)["max.message.bytes"]) > 4_000_000

@@ -10,6 +10,7 @@ from aiokafka.errors import KafkaError
 
 from newsflow.config import Settings
 from newsflow.connection import aiokafka_options
+from newsflow.ingest import RAW_PAYLOAD_FACTOR
 
 
 class BrokerUnavailable(Exception):
@@ -47,10 +48,17 @@ async def _admin(settings: Settings, timeout: float) -> AIOKafkaAdminClient:
     return client
 
 
-def topic_configs(settings: Settings) -> dict[str, str]:
-    """Broker-side settings of the topics newsflow creates: records up to NEWSFLOW_MAX_RECORD_BYTES fit."""
-    # 64 KiB over the setting for the record batch framing (the broker's default is 1 MiB + 12 bytes).
-    return {"max.message.bytes": str(settings.max_record_bytes + 64 * 1024)}
+def topic_configs(settings: Settings, topic: str) -> dict[str, str]:
+    """Broker-side settings of a topic newsflow creates: its largest record fits.
+
+    Outputs are bounded by NEWSFLOW_MAX_RECORD_BYTES; the raw topic by what ingest
+    accepts, up to RAW_PAYLOAD_FACTOR times NEWSFLOW_MAX_ARTICLE_BYTES for HTML.
+    """
+    largest = settings.max_record_bytes
+    if topic == settings.topic_raw:
+        largest = max(largest, settings.max_article_bytes * RAW_PAYLOAD_FACTOR)
+    # 64 KiB for the key and the record batch framing (the broker's default limit is 1 MiB + 12 bytes).
+    return {"max.message.bytes": str(largest + 64 * 1024)}
 
 
 async def ensure_topics(settings: Settings, timeout: float = 15.0) -> list[str]:
@@ -63,7 +71,9 @@ async def ensure_topics(settings: Settings, timeout: float = 15.0) -> list[str]:
         if missing:
             await client.create_topics(
                 [
-                    NewTopic(p.name, p.partitions, settings.replication_factor, topic_configs=topic_configs(settings))
+                    NewTopic(
+                        p.name, p.partitions, settings.replication_factor, topic_configs=topic_configs(settings, p.name)
+                    )
                     for p in missing
                 ],
                 timeout_ms=int(timeout * 1000),
