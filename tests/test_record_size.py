@@ -41,6 +41,13 @@ def test_an_article_whose_mentions_outgrow_a_record_is_a_dead_letter(pipeline: P
     assert len(orjson.dumps(record)) < 600_000  # the dead letter itself fits
 
 
+def test_a_huge_title_is_a_dead_letter_too(pipeline: Pipeline) -> None:
+    # Titles have no limit of their own; a 700 KB one used to make a record the broker refused.
+    result = pipeline.process(orjson.dumps({"id": "t-1", "title": "Roma " * 140_000, "text": "Notizia breve."}))
+    assert (result.kind, result.record.reason) == ("dead_letter", "too_large")  # type: ignore[union-attr]
+    assert "699999 characters of title" in result.record.error  # the title is stripped  # type: ignore[union-attr]
+
+
 def test_an_ordinary_article_is_enriched(pipeline: Pipeline) -> None:
     text = "Una breve notizia da Milano: domani pioggia su tutta la Lombardia, dice il servizio meteo regionale."
     result = pipeline.process(orjson.dumps({"id": "small-1", "text": text}))

@@ -225,7 +225,8 @@ def oversized(article: Article, max_record_bytes: int) -> TooLarge | None:
         return None
     return TooLarge(
         f"the enriched record would be ~{size} bytes, over NEWSFLOW_MAX_RECORD_BYTES={max_record_bytes} "
-        f"({len(article.text)} characters of text, {len(article.entities)} entity mentions)"
+        f"({len(article.title or '')} characters of title, {len(article.text)} of text, "
+        f"{len(article.entities)} entity mentions)"
     )
 
 
