@@ -175,13 +175,15 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
                 return
             metrics.articles_out.labels(name, "ok").inc()
             article = done
-        too_large = oversized(article, settings.max_record_bytes)
+        # Encoded once, here: the size check needs the bytes, and the send takes them as they are.
+        # orjson encodes the dataclass directly; dataclasses.asdict would copy it first.
+        encoded = dumps(article)
+        too_large = oversized(article, settings.max_record_bytes, len(encoded))
         if too_large is not None:
             await to_dlq(dead_letter(article, stage="publish", error=too_large, origin=origin(event), metrics=metrics))
             return
         dedup_key = article.fingerprint.content_hash if article.fingerprint else article.id
-        # orjson encodes the dataclass directly; dataclasses.asdict would copy it first.
-        await analysed.send(key=dedup_key.encode(), value=article)
+        await analysed.send(key=dedup_key.encode(), value=encoded, value_serializer="raw")
 
     async def dedup(event: EventT[Any]) -> None:
         deduper = deduper_for(event.message.partition)
