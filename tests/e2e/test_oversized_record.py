@@ -20,7 +20,6 @@ PARAGRAPH = (
 def test_an_article_too_big_once_enriched_is_a_dead_letter_and_the_worker_lives(tmp_path: Path) -> None:
     namespace = Namespace(partitions=1)
     env = namespace.env(tmp_path)
-    worker = Worker.start(env, tmp_path / "worker.log", ready_timeout=240)
     enriched, dlq = namespace.topic("enriched"), namespace.topic("dlq")
     text = (PARAGRAPH * (990_000 // len(PARAGRAPH)))[:990_000]  # under the 1,000,000-byte article limit
     big = orjson.dumps({"id": "big-1", "title": "Vertice a Roma", "text": text})
@@ -32,6 +31,8 @@ def test_an_article_too_big_once_enriched_is_a_dead_letter_and_the_worker_lives(
     page += "Il sindaco ha parlato di un passo importante.</p></article></body></html>"
     html = orjson.dumps({"id": "html-1", "html": page})
     assert len(html) > 1_100_000
+    # started only now: an assertion above must not leave a worker running
+    worker = Worker.start(env, tmp_path / "worker.log", ready_timeout=240)
     try:
         run(produce(namespace.topic("raw"), [(b"big-1", big), (b"small-1", small)]))
         # through `newsflow produce`'s own producer (8 MiB requests), as a user would send it
