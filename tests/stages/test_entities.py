@@ -380,6 +380,35 @@ def test_gazetteer_artefact_matches_checksum_and_is_small() -> None:
     assert sum(e.kb_id.startswith("Q") for e in countries) >= 240
 
 
+def test_every_curated_row_is_well_formed_and_in_the_artefact() -> None:
+    """A curated row the build could not place (a city name GeoNames does not have) is dropped
+    with only a warning; this catches it, and catches a hand-edited row that breaks the format."""
+    data = resources.files("newsflow.stages.entities").joinpath("data")
+    rows = [
+        line.split("\t")
+        for line in data.joinpath("curated.tsv").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert len(rows) >= 120
+    types = {"city": "LOC", "country": "LOC", "region": "LOC", "continent": "LOC", "person": "PER", "org": "ORG"}
+    gaz = load_gazetteer()
+    qids = [row[1] for row in rows]
+    assert len(qids) == len(set(qids)), "a QID is curated twice"
+    for row in rows:
+        assert len(row) == 6, row
+        kind, kb_id, canonical, country, aliases, verified = row
+        assert kind in types, row
+        assert re.fullmatch(r"Q[1-9][0-9]*", kb_id), row
+        assert verified in {"x", "-"}, row
+        assert canonical.strip() == canonical and canonical, row
+        assert all(a.strip() == a and a for a in aliases.split("|")) if aliases else True, row
+        if kind == "city":
+            assert re.fullmatch(r"[A-Z]{2}", country), row
+        entry = gaz.by_id(kb_id)
+        assert entry is not None, f"curated {kind} {canonical!r} ({kb_id}) is not in the built gazetteer"
+        assert entry.type == types[kind], row
+
+
 def test_build_time_packages_are_not_runtime_imports() -> None:
     code = (
         "import sys; from newsflow.models import Article, LanguageResult;"
