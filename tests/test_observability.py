@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -33,8 +34,11 @@ from faust.sensors.prometheus import FaustMetrics
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector, generate_latest
 from prometheus_client.exposition import start_http_server
 
+from newsflow.config import Settings
 from newsflow.errors import EmptyText, MalformedRecord, StageFailure
 from newsflow.metrics import STAGES, StageMetrics
+from newsflow.models import EnrichedRecord
+from newsflow.pipeline import Pipeline
 
 REPO = Path(__file__).resolve().parents[1]
 PROMETHEUS_DIR = REPO / "deploy" / "prometheus"
@@ -475,3 +479,24 @@ def test_live_prometheus_loads_rules_and_answers_every_panel(tmp_path: Path, liv
                 # Traffic was fed, so the real series must answer, not the zero fallback.
                 assert any(series["metric"] for series in result), f"{title}: only the fallback answered"
         assert not empty, "\n".join(empty)
+
+
+def test_entities_counter_matches_the_mentions_of_enriched_records() -> None:
+    """newsflow_entities_total counts mentions by type (aggregated per record before counting)."""
+    registry = CollectorRegistry()
+    pipeline = Pipeline(Settings(store="memory://"), metrics=StageMetrics.create(registry))
+    expected: Counter[str] = Counter()
+    lines = (Path(__file__).resolve().parents[1] / "samples" / "demo-en.jsonl").read_bytes().splitlines()
+    for line in lines[:5]:
+        result = pipeline.process(line)
+        if isinstance(result.record, EnrichedRecord):
+            expected.update(mention.type for mention in result.record.entities)
+    assert expected, "the sample articles should have entities"
+    counted = {
+        sample.labels["type"]: sample.value
+        for metric in registry.collect()
+        if metric.name == "newsflow_entities"
+        for sample in metric.samples
+        if sample.name == "newsflow_entities_total"
+    }
+    assert counted == {entity_type: float(n) for entity_type, n in expected.items()}
