@@ -526,3 +526,41 @@ def test_a_longer_tagger_place_keeps_its_name_over_the_place_inside_it() -> None
     text = "Gli Stati Uniti hanno risposto."
     found = EntityExtractor(tagger=FixedTagger([(0, 15, "LOC")]))(make(text, "it"))
     assert [(m.text, m.kb_id) for m in found.entities] == [("Stati Uniti", "Q30")]
+
+
+class _ScriptedTagger:
+    """Types each occurrence of "Zorblax" (a name no list knows) as scripted, in text order."""
+
+    def __init__(self, types: list[str]) -> None:
+        self.types = types
+
+    def tag(self, tokens: list[Token], lang: str) -> list[tuple[int, int, str]]:
+        hits = [t for t in tokens if t.text == "Zorblax"]
+        return [(t.start, t.end, typ) for t, typ in zip(hits, self.types, strict=True)]
+
+
+@pytest.mark.parametrize(
+    ("types", "expected"),
+    [
+        (["ORG", "PER", "ORG"], "ORG"),  # the majority wins
+        (["PER", "LOC"], "PER"),  # a tie goes to the first mention
+        (["LOC", "LOC"], "LOC"),  # already consistent
+    ],
+)
+def test_an_unlinked_name_has_one_type_per_article(types: list[str], expected: str) -> None:
+    text = " ".join(f"Sentence {i} mentions Zorblax here." for i in range(len(types)))
+    article = EntityExtractor(tagger=_ScriptedTagger(types))(make(text, "en"))
+    mentions = [m for m in article.entities if m.text == "Zorblax"]
+    assert [m.type for m in mentions] == [expected] * len(types)
+    groups = [g for g in article.entity_groups if g.canonical == "Zorblax"]
+    assert [(g.type, g.mention_count) for g in groups] == [(expected, len(types))]
+
+
+def test_linked_mentions_keep_their_type_next_to_unlinked_ones() -> None:
+    class Tagger:
+        def tag(self, tokens: list[Token], lang: str) -> list[tuple[int, int, str]]:
+            # "Paris" the capital is linked whatever the tagger says; "Zorblax" is not
+            return [(t.start, t.end, "PER") for t in tokens if t.text in {"Paris", "Zorblax"}]
+
+    article = EntityExtractor(tagger=Tagger())(make("Zorblax flew to Paris. Zorblax liked Paris.", "en"))
+    assert {(m.text, m.type, m.kb_id) for m in article.entities} == {("Zorblax", "PER", None), ("Paris", "LOC", "Q90")}

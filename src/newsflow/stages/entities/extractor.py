@@ -37,6 +37,7 @@ import bisect
 import importlib.util
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from operator import attrgetter, itemgetter
@@ -308,6 +309,7 @@ class EntityExtractor:
                 mentions += self._field_mentions(text, field, ld, next(ner))
             _link_person_parts(mentions, article, ld)
             mentions = _add_surname_mentions(mentions, article)
+            _one_type_per_name(mentions)
             title, body = article.title or "", article.text
             # positional arguments (text, type, start, end, canonical, kb_id, field): ~100 per article
             article.entities = [
@@ -690,6 +692,33 @@ def _add_surname_mentions(mentions: list[_Mention], article: Article) -> list[_M
     added.sort(key=attrgetter("start"))
     added.sort(key=attrgetter("field"), reverse=True)
     return added
+
+
+def _one_type_per_name(mentions: list[_Mention]) -> None:
+    """Give every unlinked mention of the same name in an article the same type.
+
+    The tagger types each mention from its own few words of context, so
+    "Yukos" can come out ORG, PER and LOC in one article, and then counts as
+    three entities. Within one news article a name nearly always means one
+    thing ("one sense per discourse"), so the type most of its mentions got
+    wins; a tie goes to the first mention's type. Linked mentions keep the type
+    of their knowledge-base entry and are left alone.
+    """
+    types: dict[str, list[EntityType]] = {}
+    for m in mentions:
+        if m.kb_id is None:
+            types.setdefault(m.canonical, []).append(m.type)
+    winners: dict[str, EntityType] = {}
+    for name, seen in types.items():
+        if len(seen) > 1 and len(set(seen)) > 1:
+            counts = Counter(seen)
+            best = max(counts.values())
+            # the first mention's type among the most frequent ones (a stable tie-break)
+            winners[name] = next(t for t in seen if counts[t] == best)
+    if winners:
+        for m in mentions:
+            if m.kb_id is None and m.canonical in winners:
+                m.type = winners[m.canonical]
 
 
 def _groups(mentions: list[_Mention], text_len: int) -> list[EntityGroup]:
