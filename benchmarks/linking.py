@@ -14,6 +14,11 @@ kb_id; *correct* when that kb_id equals the gold QID. Printed:
 * correct / linked        linking accuracy among linked gold mentions
 * correct / gold          end-to-end recall
 * QID links / all links   how many of our links are Wikidata ids at all
+* type                     of our mentions on exactly a gold span whose class is person,
+                           organisation or geographic entity (linked or NIL), how many
+                           have that type
+* surface forms with more than one type in one article (what "one type per
+  name" in docs/entities.md is about)
 
 The data is read in place from ``../shared/data/el/elevant`` (never copied).
 Speed: the first 200 BBC articles (``shared/data/news/bbc_news.jsonl``, in file
@@ -55,11 +60,29 @@ def gold_mentions(doc: dict[str, object]) -> list[tuple[int, int, str]]:
     return out
 
 
+# ELEVANT's entity classes that map to one of our types; labels with several classes
+# ("Q27096213|Q43229": a place that acts as an organisation) are left out.
+GOLD_TYPES = {"Q215627": "PER", "Q43229": "ORG", "Q27096213": "LOC"}
+
+
+def typed_gold_spans(doc: dict[str, object]) -> list[tuple[int, int, str]]:
+    """Gold spans (linked or NIL) in the evaluation span whose class maps to PER, ORG or LOC."""
+    lo, hi = doc["evaluation_span"]  # type: ignore[misc]
+    out = []
+    for label in doc["labels"]:  # type: ignore[attr-defined]
+        start, end = label["span"]
+        gold_type = GOLD_TYPES.get(str(label.get("type")))
+        if gold_type and not label.get("coref") and start >= lo and end <= hi:
+            out.append((start, end, gold_type))
+    return out
+
+
 def accuracy(extractor: EntityExtractor) -> None:
     docs = [json.loads(line) for line in ELEVANT.read_text(encoding="utf-8").splitlines() if line.strip()]
     gold_total = linked = correct = 0
     our_links = our_qid_links = 0
     by_type: dict[str, list[int]] = {}
+    typed = typed_right = surfaces = mixed_surfaces = 0
     for doc in docs:
         article = Article(
             id=str(doc["id"]),
@@ -74,6 +97,16 @@ def accuracy(extractor: EntityExtractor) -> None:
             if m.kb_id and lo <= m.start and m.end <= hi:
                 our_links += 1
                 our_qid_links += m.kb_id.startswith("Q")
+        for start, end, gold_type in typed_gold_spans(doc):
+            exact = [m for m in mentions if (m.start, m.end) == (start, end)]
+            if exact:
+                typed += 1
+                typed_right += exact[0].type == gold_type
+        types_by_surface: dict[str, set[str]] = {}
+        for m in article.entities:
+            types_by_surface.setdefault(m.text, set()).add(m.type)
+        surfaces += len(types_by_surface)
+        mixed_surfaces += sum(len(types) > 1 for types in types_by_surface.values())
         for start, end, qid in gold_mentions(doc):
             gold_total += 1
             hits = [m for m in mentions if m.start < end and start < m.end and m.kb_id]
@@ -93,6 +126,11 @@ def accuracy(extractor: EntityExtractor) -> None:
     print(f"our links in evaluation spans: {our_links}, of which Wikidata QIDs: {our_qid_links}")
     for kind, (n, ok) in sorted(by_type.items()):
         print(f"  linked as {kind}: {n}, correct {ok} ({ok / n:.3f})")
+    print(
+        f"type: {typed_right} / {typed} = {typed_right / max(typed, 1):.3f} of our mentions on exactly a gold span"
+        " typed person / organisation / geographic entity are of that type"
+    )
+    print(f"surface forms with more than one type in an article: {mixed_surfaces} of {surfaces}")
 
 
 def speed(extractor: EntityExtractor, n_articles: int = 200, repeats: int = 3) -> None:
