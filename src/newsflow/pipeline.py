@@ -255,7 +255,7 @@ def record_outcome(metrics: StageMetrics | None, record: EnrichedRecord, topic: 
     else:
         if record.language is not None:
             metrics.languages.labels(language_label(record.language.code)).inc()
-        # One increment per type, not per mention: an article has ~100 mentions, and each
+        # One increment per type, not per mention: an article has dozens of mentions, and each
         # labels() call takes the metric's lock.
         for entity_type, count in Counter(mention.type for mention in record.entities).items():
             metrics.entities.labels(entity_type).inc(count)

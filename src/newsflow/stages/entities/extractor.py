@@ -710,7 +710,7 @@ def _one_type_per_name(mentions: list[_Mention]) -> None:
             types.setdefault(m.canonical, []).append(m.type)
     winners: dict[str, EntityType] = {}
     for name, seen in types.items():
-        if len(seen) > 1 and len(set(seen)) > 1:
+        if len(set(seen)) > 1:
             counts = Counter(seen)
             best = max(counts.values())
             # the first mention's type among the most frequent ones (a stable tie-break)
