@@ -9,8 +9,8 @@ root, or ``$NEWSFLOW_DATA``). Europarl (no formal licence) is never trained on:
 it is the development set printed at the end. Writes
 ``src/newsflow/stages/entities/model/ner_tagger.npz`` and ``.sha256``.
 Needs scikit-learn and ``names`` (training only; prediction needs numpy alone). Fixed
-seed, single thread, byte-identical output on re-run; 4 minutes on a quiet
-core, up to 11 on a busy one. See docs/ner-training.md.
+seed, single thread, byte-identical output on re-run; ~2 minutes on a quiet
+core. See docs/ner-training.md.
 """
 
 from __future__ import annotations
@@ -61,6 +61,12 @@ from newsflow.stages.entities.tagger import (
 from newsflow.stages.entities.tokenize import Token, token_spans
 
 SEED = 20141
+# First stage: hidden units, passes over the data, and the pruning cut-off for
+# an embedding row (its largest |value|); chosen on a development run without
+# the PUD sets, scored on them (docs/ner-training.md).
+HIDDEN = 32
+NET_EPOCHS = 3
+NET_MIN_WEIGHT = 0.05
 REPO = Path(__file__).resolve().parents[1]
 MODEL_DIR = REPO / "src" / "newsflow" / "stages" / "entities" / "model"
 TYPES = ("PER", "ORG", "LOC", "MISC")
@@ -423,6 +429,78 @@ def build_matrix(
     return x, np.array(labels, np.int64), col_hashes.astype(np.uint32)
 
 
+# -- the first stage: a one-hidden-layer network on the hashed features ----------
+
+
+class HiddenLayerNet:
+    """Feature embeddings summed per token -> ReLU -> tag scores, trained with
+    softmax cross-entropy by mini-batch Adagrad (row-wise for the embeddings).
+
+    Written out in numpy (no deep-learning framework): the design matrix is
+    sparse, and each batch touches ~30 k of its ~1.9 M feature rows, so only
+    those rows are read and updated. Deterministic for a given seed.
+    """
+
+    def __init__(
+        self,
+        hidden: int,
+        epochs: int,
+        seed: int,
+        *,
+        rate: float = 0.05,
+        dropout: float = 0.2,
+        l2: float = 1e-5,
+        batch: int = 256,
+    ) -> None:
+        self.hidden, self.epochs, self.seed = hidden, epochs, seed
+        self.rate, self.dropout, self.l2, self.batch = rate, dropout, l2, batch
+
+    def fit(self, x: sparse.csr_matrix, y: npt.NDArray[np.int64]) -> HiddenLayerNet:
+        rng = np.random.default_rng(self.seed)
+        n_feat, h, k = x.shape[1], self.hidden, len(TAGS)
+        # Zero embeddings: a feature's row moves only as far as the data pushes it,
+        # so rare and useless features stay near zero and prune away. The positive
+        # hidden bias keeps every unit active (and learning) at the start.
+        emb = np.zeros((n_feat, h), np.float32)
+        b1 = np.full(h, 0.1, np.float32)
+        w2 = (rng.standard_normal((h, k)) / np.sqrt(h)).astype(np.float32)
+        b2 = np.zeros(k, np.float32)
+        g_emb = np.full(n_feat, 1e-6, np.float32)
+        g_b1, g_w2, g_b2 = np.full(h, 1e-6, np.float32), np.full((h, k), 1e-6, np.float32), np.full(k, 1e-6, np.float32)
+        keep = np.float32(1 - self.dropout)
+        for _ in range(self.epochs):
+            order = rng.permutation(x.shape[0])
+            for i in range(0, len(order), self.batch):
+                idx = order[i : i + self.batch]
+                xb = x[idx]
+                cols, inv = np.unique(xb.indices, return_inverse=True)
+                xc = sparse.csr_matrix((xb.data, inv.astype(np.int32), xb.indptr), shape=(len(idx), len(cols)))
+                e = emb[cols]
+                pre = xc @ e + b1
+                mask = (rng.random(pre.shape) < keep).astype(np.float32) / keep
+                act = np.maximum(pre, 0) * mask
+                z = act @ w2 + b2
+                z -= z.max(axis=1, keepdims=True)
+                prob = np.exp(z)
+                prob /= prob.sum(axis=1, keepdims=True)
+                prob[np.arange(len(idx)), y[idx]] -= 1  # now d(loss)/dz, times the batch size
+                dz = prob / np.float32(len(idx))
+                d_pre = (dz @ w2.T) * mask * (pre > 0)
+                dense_grads = [(w2, g_w2, act.T @ dz), (b2, g_b2, dz.sum(axis=0)), (b1, g_b1, d_pre.sum(axis=0))]
+                d_emb = xc.T @ d_pre + self.l2 * e
+                g_emb[cols] += (d_emb**2).mean(axis=1)
+                emb[cols] = e - self.rate * d_emb / np.sqrt(g_emb[cols])[:, None]
+                for param, accumulated, grad in dense_grads:
+                    np.add(accumulated, grad**2, out=accumulated)
+                    np.subtract(param, self.rate * grad / np.sqrt(accumulated), out=param)
+        self.emb, self.b1, self.w2, self.b2 = emb, b1, w2, b2
+        return self
+
+    def decision_function(self, x: sparse.csr_matrix) -> npt.NDArray[np.float32]:
+        out: npt.NDArray[np.float32] = (np.maximum(x @ self.emb + self.b1, 0) @ self.w2 + self.b2).astype(np.float32)
+        return out
+
+
 # -- evaluation on Europarl (dev only, never trained on) ----------------------------
 
 
@@ -488,9 +566,16 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("NEWSFLOW_DATA", REPO.parent / "shared" / "data")))
     ap.add_argument("--out", type=Path, default=MODEL_DIR / MODEL_FILE)
-    ap.add_argument("--epochs", type=int, default=6)
-    ap.add_argument("--c", type=float, default=1.0, help="inverse L2 strength")
-    ap.add_argument("--min-weight", type=float, default=0.02, help="prune columns whose largest |weight| is below")
+    ap.add_argument(
+        "--hidden", type=int, default=HIDDEN, help="hidden units of the first stage; 0: logistic regression"
+    )
+    ap.add_argument("--epochs", type=int, help=f"passes over the data (default {NET_EPOCHS}, or 6 with --hidden 0)")
+    ap.add_argument("--c", type=float, default=1.0, help="inverse L2 strength (--hidden 0)")
+    ap.add_argument(
+        "--min-weight",
+        type=float,
+        help=f"prune features whose largest |weight| is below (default {NET_MIN_WEIGHT}, or 0.02 with --hidden 0)",
+    )
     ap.add_argument(
         "--exclude",
         nargs="*",
@@ -535,16 +620,18 @@ def main() -> int:
     )
     x, y, col_hashes = build_matrix(sents, lexicon)
     print(f"matrix: {x.shape[0]} tokens x {x.shape[1]} features, {x.nnz} non-zeros ({time.perf_counter() - t0:.0f}s)")
-    # Multinomial logistic regression: its per-tag scores are comparable, so
-    # one margin threshold trades precision for recall (one-vs-rest hinge
-    # models trained the same way scored 3-8 F1 points lower on Europarl).
+    # Both first stages are softmax models: their per-tag scores are
+    # comparable, so one margin threshold trades precision for recall
+    # (one-vs-rest hinge models scored 3-8 F1 points lower on Europarl).
     first_row = np.concatenate([[j == 0 for j in range(len(w))] for _, (w, _) in sents])
     last_row = np.concatenate([[j == len(w) - 1 for j in range(len(w))] for _, (w, _) in sents])
     caps_row = np.array([t[:1].isupper() for _, (w, _) in sents for t in w])
     fold = np.concatenate([np.full(len(w), i % 2) for i, (_, (w, _)) in enumerate(sents)])
 
-    def fit_first_stage(rows: npt.NDArray[np.bool_]) -> LogisticRegression:
-        clf = LogisticRegression(solver="saga", C=args.c, max_iter=args.epochs, tol=1e-4, random_state=SEED)
+    def fit_first_stage(rows: npt.NDArray[np.bool_]) -> LogisticRegression | HiddenLayerNet:
+        if args.hidden:
+            return HiddenLayerNet(args.hidden, args.epochs or NET_EPOCHS, SEED).fit(x[rows], y[rows])
+        clf = LogisticRegression(solver="saga", C=args.c, max_iter=args.epochs or 6, tol=1e-4, random_state=SEED)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # a fixed epoch budget is intended
             clf.fit(x[rows], y[rows])
@@ -565,29 +652,42 @@ def main() -> int:
         stacker.fit(feats[sample], y[sample])
     stack = (stacker.coef_.T.astype(np.float32), stacker.intercept_.astype(np.float32))
     print(f"second stage fitted on {len(sample)} tokens ({time.perf_counter() - t0:.0f}s)")
-    # Multinomial logistic regression: its per-tag scores are comparable, so
-    # one margin threshold trades precision for recall (one-vs-rest hinge
-    # models trained the same way scored 3-8 F1 points lower on Europarl).
     clf = fit_first_stage(np.ones(len(y), bool))
     print(f"trained ({time.perf_counter() - t0:.0f}s)")
-    coef = clf.coef_.T.astype(np.float32)  # (features, tags)
-    intercept = clf.intercept_.astype(np.float32)
-    keep = np.abs(coef).max(axis=1) >= args.min_weight
+    output: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None = None
+    if isinstance(clf, HiddenLayerNet):
+        coef, intercept, output = clf.emb, clf.b1, (clf.w2, clf.b2)
+    else:
+        coef = clf.coef_.T.astype(np.float32)  # (features, tags)
+        intercept = clf.intercept_.astype(np.float32)
+    min_weight = args.min_weight if args.min_weight is not None else (NET_MIN_WEIGHT if args.hidden else 0.02)
+    keep = np.abs(coef).max(axis=1) >= min_weight
     keys = col_hashes[keep]
     kept = coef[keep]
-    scale = float(np.abs(kept).max()) / 127.0
-    weights = np.clip(np.rint(kept / scale), -127, 127).astype(np.int8)
-    print(f"kept {keep.sum()} of {len(keep)} features; int8 scale {scale:.5f}")
+    # int8 rows: one scale per row for the network's embeddings (their ranges
+    # differ a lot between features), one for the whole linear model.
+    if output is not None:
+        row_scale = (np.abs(kept).max(axis=1) / 127.0).astype(np.float32)
+        weights = np.clip(np.rint(kept / row_scale[:, None]), -127, 127).astype(np.int8)
+        dense = weights.astype(np.float32) * row_scale[:, None]
+        scales: dict[str, Any] = {"row_scale": row_scale}
+    else:
+        scale = float(np.abs(kept).max()) / 127.0
+        weights = np.clip(np.rint(kept / scale), -127, 127).astype(np.int8)
+        dense = weights.astype(np.float32) * np.float32(scale)
+        scales = {"scale": np.float32(scale)}
+    print(f"kept {keep.sum()} of {len(keep)} features ({weights.shape[1]} values each)")
     # Two decoding scalars: the entity/O margin, and the weaker margin at
     # which a capitalised token may extend a confident name. They are either
     # given (the shipped model's come from a --tune-on pud run, see
     # docs/ner-training.md) or tuned on a dev set that is not trained on.
-    dense = weights.astype(np.float32) * np.float32(scale)
     if args.threshold is not None:
         weak = args.threshold if args.weak_threshold is None else args.weak_threshold
         best = (
             dev_scores(
-                PerceptronTagger(keys, dense, intercept, args.threshold, (), weak, stack, lexicon), dev, quiet=True
+                PerceptronTagger(keys, dense, intercept, args.threshold, (), weak, stack, lexicon, output),
+                dev,
+                quiet=True,
             ),
             args.threshold,
             weak,
@@ -596,7 +696,9 @@ def main() -> int:
         best = (-1.0, 0.0, 0.0)
         for threshold in (-2.0, -1.5, -1.0, -0.5, 0.0, 0.5):
             for drop in (0.0, 1.0, 2.0):
-                tagger = PerceptronTagger(keys, dense, intercept, threshold, (), threshold - drop, stack, lexicon)
+                tagger = PerceptronTagger(
+                    keys, dense, intercept, threshold, (), threshold - drop, stack, lexicon, output
+                )
                 f1 = dev_scores(tagger, dev, quiet=True)
                 print(f"threshold {threshold:+.1f} weak {threshold - drop:+.1f}: {args.tune_on} micro F1 {f1:.3f}")
                 best = max(best, (f1, threshold, threshold - drop))
@@ -606,7 +708,7 @@ def main() -> int:
         buf,
         keys=keys,
         weights=weights,
-        scale=np.float32(scale),
+        **scales,
         intercept=intercept,
         threshold=np.float32(best[1]),
         weak_threshold=np.float32(best[2]),
@@ -614,6 +716,7 @@ def main() -> int:
         stack_b=stack[1],
         warm_words=np.array(warm),
         tags=np.array(TAGS),
+        **({"out_w": output[0], "out_b": output[1]} if output is not None else {}),
         **(lexicon_arrays(lexicon) if lexicon else {}),
     )
     data = buf.getvalue()

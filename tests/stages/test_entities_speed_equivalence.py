@@ -150,9 +150,15 @@ def reference_scores(tagger: PerceptronTagger, words: list[str], lang: str) -> n
         + v[padded[pos + 2], SLOT_P2]
         + tagger._intercept
     )
+    if tagger._output is not None:
+        hidden = np.maximum(first_stage, np.float32(0))
+        first_stage = np.empty((n, N_TAGS), np.float32)
+        for i in range(0, n, 256):
+            np.matmul(hidden[i : i + 256], tagger._output[0], out=first_stage[i : i + 256])
+        first_stage += tagger._output[1]
     assert tagger._stack is not None
-    w, b = tagger._stack
     feats = stack_features(first_stage, memo.caps[ids], first, last)
+    w, b = tagger._stack
     out = np.empty((n, N_TAGS), np.float32)
     for i in range(0, n, 256):
         np.matmul(feats[i : i + 256], w, out=out[i : i + 256])

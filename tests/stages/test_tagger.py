@@ -7,9 +7,18 @@ import random
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from newsflow.stages.entities.tagger import ENTITY_TYPES, MODEL_FILE, ModelChecksumError, PerceptronTagger
+from newsflow.stages.entities.tagger import (
+    ENTITY_TYPES,
+    MODEL_FILE,
+    N_TAGS,
+    TAGS,
+    ModelChecksumError,
+    PerceptronTagger,
+    word_feature_hashes,
+)
 from newsflow.stages.entities.tokenize import Token, tokenize
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "src" / "newsflow" / "stages" / "entities" / "model"
@@ -155,3 +164,60 @@ def test_huge_input_is_safe_and_bounded(tagger: PerceptronTagger) -> None:
     assert spans
     assert spans[-1][1] <= len(text)
     assert all(text[s:e].strip() == text[s:e] for s, e, _ in spans[:100])
+
+
+def test_hidden_layer_with_identity_output_scores_like_the_linear_model() -> None:
+    """The network path's arithmetic: with a hidden bias that keeps every unit
+    positive and an identity output layer, it must give the linear model's scores."""
+    words = ["Sergei", "Lavrov", "met", "Choe", "Son", "Hui", "in", "Moscow", "."]
+    keys = np.unique(np.array([h for w in words for slot in word_feature_hashes(w) for h in slot], np.uint32))
+    rng = np.random.default_rng(3)
+    weights = rng.normal(0, 0.5, (len(keys), N_TAGS)).astype(np.float32)
+    bias = np.full(N_TAGS, 100.0, np.float32)  # every pre-activation > 0: ReLU is the identity
+    linear = PerceptronTagger(keys, weights, bias)
+    network = PerceptronTagger(
+        keys, weights, bias, output=(np.eye(N_TAGS, dtype=np.float32), np.zeros(N_TAGS, np.float32))
+    )
+    expected = linear.scores(words)
+    assert expected.shape == (len(words), len(TAGS))
+    np.testing.assert_allclose(network.scores(words), expected, rtol=1e-6)
+    # and the ReLU really applies: a negative hidden bias silences every unit
+    silenced = PerceptronTagger(
+        keys, weights, -bias, output=(np.eye(N_TAGS, dtype=np.float32), np.full(N_TAGS, 0.5, np.float32))
+    )
+    assert np.array_equal(silenced.scores(words), np.full((len(words), N_TAGS), 0.5, np.float32))
+
+
+def test_inconsistent_network_shapes_are_rejected() -> None:
+    keys = np.array([1, 2, 3], np.uint32)
+    emb = np.zeros((3, 16), np.float32)
+    with pytest.raises(ValueError, match="inconsistent"):
+        PerceptronTagger(keys, emb, np.zeros(16, np.float32))  # no output layer: rows must be tag scores
+    with pytest.raises(ValueError, match="inconsistent"):
+        PerceptronTagger(
+            keys, emb, np.zeros(16, np.float32), output=(np.zeros((8, N_TAGS), np.float32), np.zeros(N_TAGS))
+        )
+    PerceptronTagger(keys, emb, np.zeros(16, np.float32), output=(np.zeros((16, N_TAGS), np.float32), np.zeros(N_TAGS)))
+
+
+def test_int8_resident_embeddings_score_like_expanded_float_weights(tagger: PerceptronTagger) -> None:
+    """The shipped network keeps its embeddings as int8 plus a scale per row; a
+    tagger built from the same rows expanded to float32 must score identically."""
+    assert tagger._row_scale is not None and tagger._weights.dtype == np.int8
+    n = len(tagger._keys)
+    expanded = np.multiply(tagger._weights[:n], tagger._row_scale[:n, None], dtype=np.float32)
+    assert tagger._output is not None and tagger._stack is not None
+    as_float = PerceptronTagger(
+        tagger._keys,
+        expanded,
+        tagger._intercept,
+        stack=tagger._stack,
+        lexicon=tagger._lexicon,
+        output=tagger._output,
+    )
+    for text, lang in [
+        ("Sergei Lavrov ha incontrato Choe Son Hui a Mosca, poi è volato a Washington.", "it"),
+        ("Die Deutsche Bahn und Siemens bauen in Stuttgart einen neuen Bahnhof.", "de"),
+    ]:
+        words = [t.text for t in tokenize(text)]
+        assert as_float.scores(words, lang).tobytes() == tagger.scores(words, lang).tobytes()

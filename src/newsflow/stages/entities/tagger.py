@@ -1,13 +1,17 @@
-"""Statistical NER tagger: hashed-feature linear models over a ±2 token window.
+"""Statistical NER tagger: hashed features over a ±2 token window, a small network.
 
 Stage one scores the nine BIO tags of every token from features of the token
 and its neighbours (word shape, capitalisation, affixes, lowercased words,
-function-word classes, sentence-initial flag). Each feature depends on one
-token only, so a word's contribution to any position in the window is a fixed
-vector; the tagger memoises those vectors per word and scores a whole article
-with a handful of numpy gathers. Stage two (stacking) rescores each token from
-the stage-one scores of itself and its neighbours, standing in for tag
-transitions. Adjacent entity tokens are then merged into spans.
+function-word classes, sentence-initial flag). It is a one-hidden-layer
+network: each feature has an embedding, a token's hidden layer is the ReLU of
+the sum of its window's feature embeddings, and a linear layer maps that to
+tag scores. (A model file without the output layer is a plain linear model:
+the embeddings are the tag scores.) Each feature depends on one token only, so
+a word's contribution to any position in the window is a fixed vector; the
+tagger memoises those vectors per word and scores a whole article with a
+handful of numpy gathers and one small product. Stage two (stacking) rescores
+each token from the stage-one scores of itself and its neighbours, standing in
+for tag transitions. Adjacent entity tokens are then merged into spans.
 
 ``scripts/train_ner.py`` trains both with the feature code below (one
 implementation for training and prediction) and writes ``model/ner_tagger.npz``
@@ -73,10 +77,15 @@ MAX_TOKEN_CHARS: Final = 64
 
 MODEL_FILE: Final = "ner_tagger.npz"
 _CACHE_LIMIT: Final = 400_000
+# The memo's vectors are N_SLOTS x (hidden size) floats per word; this bounds
+# their bytes too, so a wider hidden layer means fewer remembered words.
+_CACHE_BYTES: Final = 64 * 2**20
 # Words pre-scored at load: the most frequent ones (the file stores more),
 # capped so loading stays well under 2 s on a busy core.
 _WARM_AT_LOAD: Final = 8_000
 _BLAS_ROWS: Final = 256
+# Words whose feature vectors are built in one go (bounds the temporary arrays).
+_WORD_BLOCK: Final = 1024
 _BUCKET_BITS: Final = 20
 # _score_ids: the slot of each neighbour row (-2, -1, 0, +1, +2), and the order
 # of those rows in the stacked features (0, -1, +1, -2, +2).
@@ -533,10 +542,10 @@ class _Memo:
 
     __slots__ = ("caps", "chunk_ends", "chunks", "group", "index", "pinned", "resets", "vectors")
 
-    def __init__(self, group: str) -> None:
+    def __init__(self, group: str, dim: int) -> None:
         self.group = group
         self.index: dict[str, int] = {}
-        self.vectors = np.zeros((1024, N_SLOTS, N_TAGS), np.float32)
+        self.vectors = np.zeros((1024, N_SLOTS, dim), np.float32)
         self.caps = np.zeros(1024, bool)
         self.pinned = 0
         # how often the memo forgot its unpinned words: ids found before a reset may be stale
@@ -558,8 +567,8 @@ def _indices_by_group(present: Sequence[bool], langs: Sequence[str]) -> dict[str
 
 
 class PerceptronTagger:
-    """Hashed-feature linear BIO tagger (the name is the interface's; the weights
-    come from logistic regression, see docs/ner-training.md).
+    """Hashed-feature BIO tagger (the name is the interface's; the weights come
+    from a small network or logistic regression, see docs/ner-training.md).
 
     Instances are read-only apart from a bounded per-word memo of score vectors
     and a bounded cache of word shapes, which only make repeated words cheaper;
@@ -576,16 +585,42 @@ class PerceptronTagger:
         weak_threshold: float | None = None,
         stack: tuple[FloatArray, FloatArray] | None = None,
         lexicon: Lexicon | None = None,
+        output: tuple[FloatArray, FloatArray] | None = None,
+        row_scale: FloatArray | None = None,
     ) -> None:
-        if weights.shape != (len(keys), N_TAGS) or intercept.shape != (N_TAGS,):
+        """``weights`` are one row per feature key. Without ``output`` they are tag
+        scores and ``intercept`` their bias; with it they are hidden-layer
+        embeddings, ``intercept`` the hidden bias, and ``output`` the
+        (weights, bias) of the layer from the hidden units to the tags.
+        With ``row_scale``, ``weights`` are int8 and row ``i`` means
+        ``weights[i] * row_scale[i]``; they stay int8 in memory."""
+        dim = weights.shape[1] if weights.ndim == 2 else -1
+        if (
+            weights.shape != (len(keys), dim)
+            or intercept.shape != (dim,)
+            or (output is None and dim != N_TAGS)
+            or (output is not None and (output[0].shape != (dim, N_TAGS) or output[1].shape != (N_TAGS,)))
+            or (row_scale is not None and (row_scale.shape != (len(keys),) or weights.dtype != np.int8))
+        ):
             raise ValueError("model arrays have inconsistent shapes")
+        self._dim = dim
+        self._output = None if output is None else (output[0].astype(np.float32), output[1].astype(np.float32))
+        self._cache_limit = min(_CACHE_LIMIT, _CACHE_BYTES // (N_SLOTS * dim * 4))
         self._keys = keys
         # _rows(): index of the first key in each bucket of the top _BUCKET_BITS bits
         self._bucket_start = np.searchsorted(
             keys, np.arange(2**_BUCKET_BITS + 1, dtype=np.uint64) << np.uint64(_BUCKET_SHIFT)
         ).astype(np.int64)
         # One extra zero row: features unknown to the model gather it.
-        self._weights = np.vstack([weights.astype(np.float32), np.zeros((1, N_TAGS), np.float32)])
+        # The network's rows stay int8 (17 MB, not 69 MB as float32): they are
+        # only read when a new word's vectors are built.
+        self._weights = np.empty((len(keys) + 1, dim), np.int8 if row_scale is not None else np.float32)
+        self._weights[:-1] = weights
+        self._weights[-1] = 0
+        self._row_scale = None
+        if row_scale is not None:
+            self._row_scale = np.zeros(len(keys) + 1, np.float32)
+            self._row_scale[:-1] = row_scale
         self._intercept = intercept.astype(np.float32)
         self._threshold = float(threshold)
         if stack is not None and (stack[0].shape != (N_STACK_FEATURES, N_TAGS) or stack[1].shape != (N_TAGS,)):
@@ -622,21 +657,27 @@ class PerceptronTagger:
             raise ModelChecksumError(f"NER model checksum mismatch: expected {expected or '(none)'}, got {actual}")
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             keys = npz["keys"].astype(np.uint32)
-            weights = npz["weights"].astype(np.float32) * np.float32(npz["scale"])
+            # int8 rows: one scale per row (the network's, kept as int8), or
+            # one for all (the small linear model's, expanded at load)
+            row_scale = npz["row_scale"].astype(np.float32) if "row_scale" in npz else None
+            weights = npz["weights"]
+            if row_scale is None:
+                weights = np.multiply(weights, np.float32(npz["scale"]), dtype=np.float32)
             intercept = npz["intercept"].astype(np.float32)
             threshold = float(npz["threshold"]) if "threshold" in npz else 0.0
             warm = [str(w) for w in npz["warm_words"][:_WARM_AT_LOAD]] if "warm_words" in npz else []
             weak = float(npz["weak_threshold"]) if "weak_threshold" in npz else None
             stack = (npz["stack_w"], npz["stack_b"]) if "stack_w" in npz else None
             lexicon = _read_lexicon(npz) if "lexicon_words" in npz else None
-        return cls(keys, weights, intercept, threshold, warm, weak, stack, lexicon)
+            output = (npz["out_w"], npz["out_b"]) if "out_w" in npz else None
+        return cls(keys, weights, intercept, threshold, warm, weak, stack, lexicon, output, row_scale)
 
     # -- per-word score vectors -------------------------------------------------
 
     def _memo(self, group: str) -> _Memo:
         memo = self._memos.get(group)
         if memo is None:
-            memo = _Memo(group)
+            memo = _Memo(group, self._dim)
             # Fixed ids: padding and sentence-end punctuation come first so
             # scores() can find sentence ends with a range check on ids.
             self._add_words(memo, [BOS, EOS, *SENTENCE_END])
@@ -645,7 +686,7 @@ class PerceptronTagger:
         return memo
 
     def _word_vectors(self, words: Sequence[str], group: str) -> FloatArray:
-        """Score contributions of each word in each slot: shape (len(words), N_SLOTS, N_TAGS)."""
+        """Contributions of each word in each slot: shape (len(words), N_SLOTS, hidden size or N_TAGS)."""
         hashes: list[int] = []
         counts: list[int] = []
         for word in words:
@@ -656,12 +697,15 @@ class PerceptronTagger:
         idx = self._rows(h)
         # Group sums via a cumulative sum: slots may have no features (BOS/EOS),
         # which np.add.reduceat cannot express.
-        csum = np.zeros((len(h) + 1, N_TAGS), np.float64)
-        np.cumsum(self._weights[idx], axis=0, out=csum[1:])
+        csum = np.zeros((len(h) + 1, self._dim), np.float64)
+        rows = self._weights[idx]
+        if self._row_scale is not None:
+            rows = np.multiply(rows, self._row_scale[idx, None], dtype=np.float32)
+        np.cumsum(rows, axis=0, out=csum[1:])
         ends = np.cumsum(np.fromiter(counts, np.int64, len(counts)))
         starts = ends - np.fromiter(counts, np.int64, len(counts))
         out = (csum[ends] - csum[starts]).astype(np.float32)
-        return out.reshape(len(words), N_SLOTS, N_TAGS)
+        return out.reshape(len(words), N_SLOTS, self._dim)
 
     def _rows(self, h: npt.NDArray[np.uint32]) -> IntArray:
         """Weight row of each feature hash, or ``len(keys)`` (the zero row) when unknown.
@@ -694,7 +738,7 @@ class PerceptronTagger:
         if not words:
             return
         n = len(memo.index)
-        if n + len(words) > _CACHE_LIMIT:
+        if n + len(words) > self._cache_limit:
             # Bounded memory: forget everything but the pinned words.
             memo.resets += 1
             memo.chunks.clear()
@@ -702,16 +746,20 @@ class PerceptronTagger:
             for w in list(memo.index)[memo.pinned :]:
                 del memo.index[w]
             n = memo.pinned
-            words = list(words)[: _CACHE_LIMIT - n]
+            words = list(words)[: self._cache_limit - n]
         need = n + len(words)
         if need > len(memo.vectors):
-            grown = np.zeros((max(need, 2 * len(memo.vectors)), N_SLOTS, N_TAGS), np.float32)
+            grown = np.zeros((max(need, 2 * len(memo.vectors)), N_SLOTS, self._dim), np.float32)
             grown[:n] = memo.vectors[:n]
             memo.vectors = grown
             caps = np.zeros(len(grown), bool)
             caps[:n] = memo.caps[:n]
             memo.caps = caps
-        memo.vectors[n:need] = self._word_vectors(words, memo.group)
+        # In blocks: the feature rows gathered for 8,000 warm words at once
+        # would take ~300 MB at the network's hidden size.
+        for lo in range(0, len(words), _WORD_BLOCK):
+            block = words[lo : lo + _WORD_BLOCK]
+            memo.vectors[n + lo : n + lo + len(block)] = self._word_vectors(block, memo.group)
         memo.caps[n:need] = [w[:1].isupper() for w in words]
         for i, w in enumerate(words, n):
             memo.index[w] = i
@@ -816,12 +864,16 @@ class PerceptronTagger:
         rows *= N_SLOTS
         rows += _WINDOW_SLOTS
         rows[2] += first
-        g = memo.vectors.reshape(-1, N_TAGS).take(rows.ravel(), axis=0).reshape(5, n, N_TAGS)
+        g = memo.vectors.reshape(-1, self._dim).take(rows.ravel(), axis=0).reshape(5, n, self._dim)
         first_stage: FloatArray = g[0] + g[1]
         first_stage += g[2]
         first_stage += g[3]
         first_stage += g[4]
         first_stage += self._intercept
+        if self._output is not None:
+            hidden = np.maximum(first_stage, np.float32(0), out=first_stage)
+            first_stage = self._blocked_product(hidden, self._output[0], seg_starts)
+            first_stage += self._output[1]
         caps = memo.caps[ids]
         if self._stack is None:
             return first_stage, caps
@@ -853,16 +905,26 @@ class PerceptronTagger:
         tail[:, 3] = first
         tail[:, 4] = last
         w, b = self._stack
-        out: FloatArray = np.empty((n, N_TAGS), np.float32)
-        # Row blocks keep each product under OpenBLAS's multithreading cut-off
-        # (m*n*k <= 262144): waking BLAS threads on a busy 2-core box cost
-        # ~7 ms per article, a hundred times the product itself.
+        out = self._blocked_product(feats, w, seg_starts)
+        out += b
+        return out, caps
+
+    @staticmethod
+    def _blocked_product(a: FloatArray, w: FloatArray, seg_starts: Sequence[int]) -> FloatArray:
+        """``a @ w`` in row blocks counted from each sequence's start, so every
+        row comes out as if its sequence were scored alone.
+
+        Row blocks also keep each product under OpenBLAS's multithreading
+        cut-off (m*n*k <= 262144): waking BLAS threads on a busy 2-core box
+        cost ~7 ms per article, a hundred times the product itself.
+        """
+        n = len(a)
+        out: FloatArray = np.empty((n, w.shape[1]), np.float32)
         for lo, hi in itertools.pairwise([*seg_starts, n]):
             for i in range(lo, hi, _BLAS_ROWS):
                 j = min(i + _BLAS_ROWS, hi)
-                np.matmul(feats[i:j], w, out=out[i:j])
-        out += b
-        return out, caps
+                np.matmul(a[i:j], w, out=out[i:j])
+        return out
 
     def tag(self, tokens: list[Token], lang: str) -> list[tuple[int, int, str]]:
         """Entity spans ``(start_char, end_char, type)`` over ``tokens``.
