@@ -237,3 +237,31 @@ def test_commit_markers_after_the_last_record_are_not_records_waiting() -> None:
     assert asyncio.run(_records_waiting(stuck, {analysed, raw}, {analysed: 143, raw: 25})) == 24
     # A partition revoked while the timer runs is skipped: an exception in a faust timer crashes the worker.
     assert asyncio.run(_records_waiting(stuck, {analysed, raw, TP("news.raw", 1)}, {analysed: 143, raw: 25})) == 24
+
+
+def test_handled_but_never_committed_events_count_as_waiting() -> None:
+    from aiokafka.structs import OffsetAndMetadata
+    from faust.types import TP
+
+    from newsflow.topology import _handled_not_committed
+
+    class Consumer:
+        """The highest offset an agent handled per partition, as GatedConsumer records it."""
+
+        def __init__(self, handled: dict[TP, tuple[int | None, int]]) -> None:
+            self._handled = handled
+
+    analysed, raw = TP("news.analysed", 0), TP("news.raw", 0)
+    committed = {analysed: OffsetAndMetadata(124, ""), raw: OffsetAndMetadata(526, "")}
+    # Idle and healthy: everything handled is committed (the committed offset is the next to read).
+    healthy = Consumer({analysed: (3, 123), raw: (3, 525)})
+    assert _handled_not_committed(healthy, {analysed, raw}, committed) == 0
+    # The CI stall: the dedup partition handled to 2,223 while its committed offset stayed at 124.
+    stalled = Consumer({analysed: (5, 2223), raw: (5, 525)})
+    assert _handled_not_committed(stalled, {analysed, raw}, committed) == 2100
+    # Only assigned partitions count, and a partition never committed counts from 0.
+    fresh = TP("news.raw", 1)
+    assert _handled_not_committed(Consumer({fresh: (1, 9)}), {fresh}, committed) == 10
+    assert _handled_not_committed(stalled, {raw}, committed) == 0
+    # A consumer without the record (faust's own) adds nothing.
+    assert _handled_not_committed(object(), {analysed}, committed) == 0

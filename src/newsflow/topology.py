@@ -321,6 +321,25 @@ async def _records_waiting(consumer: Any, assignment: set[Any], end_offsets: Map
     return waiting
 
 
+def _handled_not_committed(consumer: Any, assignment: set[Any], committed: Mapping[Any, Any]) -> int:
+    """Events an agent handled past the group's committed offset: work a stalled commit leaves behind.
+
+    A healthy worker commits what it handled within one commit interval, so this is 0 whenever it
+    is idle. In a CI fault run (2026-11-29, docs/reliability.md) a worker handled every event of the
+    dedup partition, sat idle with nothing unfetched or unacked, and never committed: its outputs
+    stayed in an open transaction, invisible to read_committed consumers. A restarted worker
+    recovered that state at once, so it must count as a stall.
+    """
+    handled: Mapping[Any, tuple[int | None, int]] = getattr(consumer, "_handled", {})
+    waiting = 0
+    for tp in assignment:
+        done = committed.get(tp)
+        highest = handled.get(tp, (None, -1))[1]
+        position = done.offset if done is not None and done.offset >= 0 else 0
+        waiting += max(0, highest + 1 - position)
+    return waiting
+
+
 async def _stall_report(app: faust.App) -> str:
     """What the consumer, the table recovery and the agents were doing when a stall was declared."""
     lines = []
@@ -395,6 +414,7 @@ def _add_operational_endpoints(app: faust.App, settings: Settings, metrics: Stag
             metrics.end_offset.labels(*labels).set(end)
             metrics.consumer_lag.labels(*labels).set(lag)
         waiting = await _records_waiting(app.consumer, assignment, end_offsets)
+        waiting += _handled_not_committed(app.consumer, assignment, committed)
         watch.observe(app.monitor.events_total + _changelog_records_restored(app), waiting)
         if watch.stalled:
             log.error(

@@ -159,7 +159,8 @@ def run_chaos(
     env = namespace.env(
         workdir,
         NEWSFLOW_PROCESSING_GUARANTEE="exactly_once",
-        NEWSFLOW_LOG_LEVEL="warning",
+        # Set NEWSFLOW_TEST_WORKER_LOG_LEVEL=info to keep faust's rebalance and recovery lines in workers.log.
+        NEWSFLOW_LOG_LEVEL=os.environ.get("NEWSFLOW_TEST_WORKER_LOG_LEVEL", "warning"),
         NEWSFLOW_STALL_TIMEOUT_SECONDS="30",
     )
     report = ChaosReport(n=n)
