@@ -321,6 +321,11 @@ async def _records_waiting(consumer: Any, assignment: set[Any], end_offsets: Map
     return waiting
 
 
+def _committed_position(done: Any) -> int:
+    """The next offset to read after the group's commit (an ``OffsetAndMetadata``, or None): 0 before any."""
+    return int(done.offset) if done is not None and done.offset >= 0 else 0
+
+
 def _handled_not_committed(consumer: Any, assignment: set[Any], committed: Mapping[Any, Any]) -> int:
     """Events an agent handled past the group's committed offset: work a stalled commit leaves behind.
 
@@ -333,10 +338,8 @@ def _handled_not_committed(consumer: Any, assignment: set[Any], committed: Mappi
     handled: Mapping[Any, tuple[int | None, int]] = getattr(consumer, "_handled", {})
     waiting = 0
     for tp in assignment:
-        done = committed.get(tp)
         highest = handled.get(tp, (None, -1))[1]
-        position = done.offset if done is not None and done.offset >= 0 else 0
-        waiting += max(0, highest + 1 - position)
+        waiting += max(0, highest + 1 - _committed_position(committed.get(tp)))
     return waiting
 
 
@@ -406,8 +409,7 @@ def _add_operational_endpoints(app: faust.App, settings: Settings, metrics: Stag
             end = end_offsets.get(tp)
             if end is None:
                 continue
-            done = committed.get(tp)
-            position = done.offset if done is not None and done.offset >= 0 else 0
+            position = _committed_position(committed.get(tp))
             labels = (tp.topic, str(tp.partition))
             reported.add(labels)
             lag = max(0, end - position)
