@@ -49,7 +49,21 @@ def test_tokenize_offsets_round_trip() -> None:
 
 def test_tokenize_splits_elisions_and_keeps_numbers() -> None:
     words = [t.text for t in tokenize("dell'Italia, l'ONU e 1.000,5 euro; Obama's plan")]
-    assert words == ["dell'", "Italia", ",", "l'", "ONU", "e", "1.000,5", "euro", ";", "Obama", "'", "s", "plan"]
+    assert words == ["dell'", "Italia", ",", "l'", "ONU", "e", "1.000,5", "euro", ";", "Obama", "'s", "plan"]
+
+
+def test_tokenize_keeps_initials_abbreviations_and_o_names_whole() -> None:
+    # as the training corpora tokenize them, so "W." is not read as a sentence end
+    words = [t.text for t in tokenize("Mr. George W. Bush of the U.S. met Bob O'Brien, Jr. at St. Louis. I'm O's.")]
+    assert words == [
+        *("Mr.", "George", "W.", "Bush", "of", "the", "U.S.", "met", "Bob", "O'Brien", ",", "Jr.", "at", "St."),
+        *("Louis", ".", "I", "'m", "O", "'s", "."),
+    ]
+    # English clitics as the training corpora split them
+    clitics = [t.text for t in tokenize("don't can't ain't Ma'am")]
+    assert clitics == ["do", "n't", "ca", "n't", "ai", "n't", "Ma", "'", "am"]
+    # a dot after a longer word or a number still stands alone
+    assert [t.text for t in tokenize("ABC. Mrso. 3.")] == ["ABC", ".", "Mrso", ".", "3", "."]
 
 
 def test_token_is_frozen() -> None:

@@ -3,8 +3,10 @@
 It splits the way the NER training corpora were split closely enough for the
 tagger: words (letters and digits, joined by inner hyphens; numbers keep their
 decimal/thousands separators), Romance elisions kept with their apostrophe
-(``dell'``, ``l'``, ``d'``) so the following name stands alone, and every other
-non-space character as its own token. Offsets index into the original string,
+(``dell'``, ``l'``, ``d'``) so the following name stands alone, initials and
+dotted abbreviations with their dots (``W.``, ``U.S.``, ``Jr.``, ``Mr.``),
+Irish ``O'`` names whole (``O'Brien``), and every other non-space character as
+its own token. Offsets index into the original string,
 so ``text[t.start:t.end] == t.text`` always holds.
 
 :func:`token_spans` is the fast form the stage uses: parallel lists of words,
@@ -32,18 +34,57 @@ class Token:
     end: int
 
 
+# Abbreviations that keep their dot, as the training corpora write them: with
+# the dot split off, "Mr. Smith" and "George W. Bush" would read as a sentence
+# end followed by a sentence-initial name, which the tagger never saw in training.
+# Initials are capital letters ("W.", "U.S.", "А."): a lower-case letter and a
+# dot is more often a word ending a sentence ("don't.").
+_ABBREVIATIONS = (
+    *("Mrs", "Mr", "Ms", "Mme", "Mlle", "Messrs", "Dr", "Prof", "Rev", "Hon", "Sen", "Rep", "Gov", "Gen"),
+    *("Lt", "Col", "Capt", "Sgt", "Adm", "Cmdr", "Pres", "Sr", "Sra", "Srta", "Jr", "St", "Ste", "Sta"),
+    *("Mt", "Ft", "Inc", "Corp", "Co", "Ltd", "Bros", "Dott", "Avv", "Ing", "Sig", "Hr", "Fr", "Nr"),
+)
+
+
+def _upper_class() -> str:
+    """A regex character class of the Basic Multilingual Plane's capital letters, as ranges."""
+    ranges: list[list[int]] = []
+    for code in range(0x10000):
+        if chr(code).isupper():
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    return "[" + "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in ranges) + "]"
+
+
+def _dot_suffix(possessive: str) -> str:
+    """What may follow a word: its dot, when the word is an initial or one of the abbreviations.
+
+    Tried only when a dot follows (the lookahead fails at once on nearly every
+    token); the look-behinds then check the word, one fixed width at a time,
+    as Python's look-behinds need.
+    """
+    by_width: dict[int, list[str]] = {}
+    for word in _ABBREVIATIONS:
+        by_width.setdefault(len(word), []).append(word)
+    abbreviation = "|".join(f"(?<=(?<!\\w)(?:{'|'.join(words)}))" for _, words in sorted(by_width.items()))
+    initial = f"(?<=(?<!\\w){_upper_class()})"
+    return rf"(?:(?=\.)(?:{initial}\.(?:[^\W\d_]\.)*{possessive}|(?:{abbreviation})\.))?{possessive}"
+
+
 # One alternation, words first: Python's re tries alternatives at every
 # position, so a cheap leading branch keeps the scan near 0.5 µs per token.
 # A word may end in an apostrophe when a letter follows; _split_elisions
 # keeps that only for real elisions.
-_TOKEN_RE = re.compile(r"\w+(?:[-‐‑]\w+)*(?:[.,]\d+)*(?:['’](?=[^\W\d_]))?|[^\w\s]")
+_TOKEN_RE = re.compile(rf"\w+(?:[-‐‑]\w+)*(?:[.,]\d+)*(?:['’](?=[^\W\d_]))?{_dot_suffix('')}|[^\w\s]")
 # The same tokens from one capturing group: split() then returns
 # [gap, token, gap, token, ..., gap] and the offsets follow from the lengths
 # alone, in C, with no str.find per token. The quantifiers are possessive:
 # every part after the first \w+ is optional, so the greedy path always
 # matches and backtracking never changes a token; not recording it makes the
 # scan ~15% faster.
-_SPLIT_RE = re.compile(r"(\w++(?:[-‐‑]\w++)*+(?:[.,]\d++)*+(?:['’](?=[^\W\d_]))?+|[^\w\s])")
+_SPLIT_RE = re.compile(rf"(\w++(?:[-‐‑]\w++)*+(?:[.,]\d++)*+(?:['’](?=[^\W\d_]))?+{_dot_suffix('+')}|[^\w\s])")
 
 # Elided articles and prepositions (it, fr, ca) that keep their apostrophe.
 _ELISIONS = frozenset(
@@ -52,6 +93,9 @@ _ELISIONS = frozenset(
         *("c", "j", "m", "n", "s", "t", "qu", "lorsqu", "jusqu", "puisqu"),
     }
 )
+
+# English clitics after an apostrophe: they stay one token with it ("'s", "'m", "n't").
+_CLITICS = frozenset({"s", "t", "d", "m", "ll", "re", "ve"})
 
 # The generated __init__ of a frozen dataclass goes through object.__setattr__
 # per field, which doubles the cost of building ~1000 tokens per article; the
@@ -86,6 +130,9 @@ def token_spans(text: str) -> tuple[list[str], list[int], list[int]]:
 def _split_elisions(text: str, words: list[str], starts: list[int], ends: list[int]) -> None:
     """Split a trailing apostrophe off every word that is not an elision, in place.
 
+    An English clitic takes the apostrophe instead ("Obama" "'s", "do" "n't"), and a capital
+    letter and its apostrophe join the word after ("O'Brien").
+
     Only words whose last character is an apostrophe can need it, and an
     apostrophe is rarer than a word, so look from each apostrophe to its token.
     """
@@ -104,6 +151,20 @@ def _split_elisions(text: str, words: list[str], starts: list[int], ends: list[i
         if word[:-1].lower() in _ELISIONS:
             continue
         end = ends[i]
+        # The regex only keeps an apostrophe when a letter follows, so token i + 1 is that word.
+        after = words[i + 1]
+        if after in _CLITICS:
+            # "Obama's" -> "Obama" "'s", "don't" -> "do" "n't", as the English training corpora split them
+            cut = 2 if after == "t" and word[-2:-1] == "n" and len(word) > 3 else 1
+            words[i : i + 2] = [word[:-cut], word[-cut:] + after]
+            starts[i + 1] = end - cut
+            ends[i] = end - cut
+            continue
+        if len(word) == 2 and word[0].isupper():
+            words[i : i + 2] = [word + after]  # O'Brien
+            ends[i : i + 2] = [ends[i + 1]]
+            del starts[i + 1]
+            continue
         words[i : i + 1] = [word[:-1], word[-1]]
         starts[i : i + 1] = [starts[i], end - 1]
         ends[i : i + 1] = [end - 1, end]
