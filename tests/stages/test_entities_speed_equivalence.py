@@ -49,7 +49,7 @@ TEXTS = [
     "no punctuation at all " * 150,
     "Short. " * 90 + "A very long sentence " * 70,
     "Washington state and the state of Washington; Mr. John Smith met Dr. Jane Doe in New York City.",
-    "George W. Bush, J. R. R. Tolkien, U.S.A. and e.g. Bob O'Brien, O’Neill's, I'm, O's, O'O'Hara, Mrso. Co.",
+    "George W. Bush, J. R. R. Tolkien, U.S.A., e.g. Bob O'Brien, O’Neill's, I'm, O's, O'O'Hara, Mrso. Co. a.C. J.-C.",
     "",
     "   \n\t ",
 ]

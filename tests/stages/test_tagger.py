@@ -62,8 +62,9 @@ def test_tokenize_keeps_initials_abbreviations_and_o_names_whole() -> None:
     # English clitics as the training corpora split them
     clitics = [t.text for t in tokenize("don't can't ain't Ma'am")]
     assert clitics == ["do", "n't", "ca", "n't", "ai", "n't", "Ma", "'", "am"]
-    # a dot after a longer word or a number still stands alone
+    # a dot after a longer word or a number still stands alone, and so does the era in "300 a.C. Roma"
     assert [t.text for t in tokenize("ABC. Mrso. 3.")] == ["ABC", ".", "Mrso", ".", "3", "."]
+    assert [t.text for t in tokenize("300 a.C. Roma")] == ["300", "a", ".", "C", ".", "Roma"]
 
 
 def test_token_is_frozen() -> None:

@@ -69,7 +69,7 @@ def _dot_suffix(possessive: str) -> str:
     for word in _ABBREVIATIONS:
         by_width.setdefault(len(word), []).append(word)
     abbreviation = "|".join(f"(?<=(?<!\\w)(?:{'|'.join(words)}))" for _, words in sorted(by_width.items()))
-    initial = f"(?<=(?<!\\w){_upper_class()})"
+    initial = f"(?<=(?<![\\w.-]){_upper_class()})"
     return rf"(?:(?=\.)(?:{initial}\.(?:[^\W\d_]\.)*{possessive}|(?:{abbreviation})\.))?{possessive}"
 
 
