@@ -142,6 +142,79 @@ def test_an_event_handed_on_again_after_a_seek_back_is_recognised(tmp_path: Path
     assert not consumer.is_redelivery(message(4, 2))
 
 
+async def test_stream_partitions_resume_only_after_the_seek_to_the_committed_offsets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Regression (CI fault run, 2026-11-29): faust resumed the stream partitions before its seek, records
+    # fetched in between reached the dedup agent with no read offset set, and the partition never committed
+    # again. A stream partition must stay paused until the committed and read offsets are set.
+    app = make_app(tmp_path, "exactly_once")
+    consumer = app.consumer
+    analysed = TP("news.analysed", 0)
+    changelog = TP(next(iter(app.tables.changelog_topics)), 0)
+    monkeypatch.setattr(consumer, "assignment", lambda: {analysed, changelog})
+    consumer._active_partitions = set()
+    consumer._paused_partitions = {analysed, changelog}
+    active_during_seek: list[set[TP]] = []
+
+    async def seek_to_committed() -> dict[TP, int]:
+        active_during_seek.append(set(consumer._active_partitions))
+        return {analysed: 124}
+
+    monkeypatch.setattr(consumer, "seek_to_committed", seek_to_committed)
+    consumer.resume_partitions({analysed, changelog})
+    assert consumer._active_partitions == {changelog}  # changelogs are read during the recovery itself
+    await consumer.perform_seek()
+    assert active_during_seek == [{changelog}]
+    assert consumer._active_partitions == {analysed, changelog}
+    assert consumer._read_offset[analysed] == 124 and consumer._committed_offset[analysed] == 124
+
+
+async def test_a_seek_finishing_after_the_next_rebalance_resumes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(tmp_path, "exactly_once")
+    consumer = app.consumer
+    analysed = TP("news.analysed", 0)
+    monkeypatch.setattr(consumer, "assignment", lambda: {analysed})
+    consumer._active_partitions = set()
+
+    async def seek_to_committed() -> dict[TP, int]:
+        app.consumer_generation_id += 1  # a rebalance began while the seek waited for the broker
+        return {analysed: 124}
+
+    monkeypatch.setattr(consumer, "seek_to_committed", seek_to_committed)
+    consumer.resume_partitions({analysed})
+    await consumer.perform_seek()
+    assert consumer._active_partitions == set()
+
+
+async def test_a_failed_seek_leaves_its_partitions_paused_for_the_next_seek(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(tmp_path, "exactly_once")
+    consumer = app.consumer
+    analysed = TP("news.analysed", 0)
+    monkeypatch.setattr(consumer, "assignment", lambda: {analysed})
+    consumer._active_partitions = set()
+    answers: list[dict[TP, int] | BaseException] = [TimeoutError("broker away"), {analysed: 124}]
+
+    async def seek_to_committed() -> dict[TP, int]:
+        answer = answers.pop(0)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(consumer, "seek_to_committed", seek_to_committed)
+    consumer.resume_partitions({analysed})
+    with pytest.raises(TimeoutError):
+        await consumer.perform_seek()
+    assert consumer._active_partitions == set()  # no offsets were set, so nothing may be read yet
+    await consumer.perform_seek()
+    assert consumer._active_partitions == {analysed}
+    assert consumer._read_offset[analysed] == 124
+
+
 async def test_exactly_once_recovery_gets_the_brokers_last_stable_offset(tmp_path: Path) -> None:
     app = make_app(tmp_path, "exactly_once")
     app.in_worker = True  # as in a started worker, where the consumer is made

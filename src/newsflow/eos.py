@@ -206,6 +206,9 @@ class GatedConsumer(Consumer):
         self._skipped: dict[TP, int] = {}
         # Per partition, the generation and highest offset an agent handled in it.
         self._handled: dict[TP, tuple[int | None, int]] = {}
+        # Stream partitions faust resumed before its seek to the committed offsets, and the generation it did so in.
+        self._resume_after_seek: set[TP] = set()
+        self._resume_after_seek_generation: int | None = None
 
     async def on_start(self) -> None:
         # faust caches app.in_transaction, and it reads false until the worker has started: one read
@@ -272,6 +275,7 @@ class GatedConsumer(Consumer):
                     os._exit(RESTART_EXIT_CODE)
         for tp in revoked:
             self._skipped.pop(tp, None)  # read again from the committed offset after the rebalance
+        self._resume_after_seek -= revoked
         await super().on_partitions_revoked(revoked)
 
     async def _commit_handled_events(self) -> None:
@@ -297,6 +301,34 @@ class GatedConsumer(Consumer):
             self._clean_unacked_messages()
         await self.app.producer.flush()
         await self.commit()
+
+    def resume_partitions(self, tps: Iterable[TP]) -> None:
+        # At the end of a recovery faust resumes the stream partitions, with the flow already running, and
+        # only then awaits perform_seek() (tables/recovery.py). A record fetched in between reaches the agent
+        # while the partition's read and committed offsets are unset: faust then records no gap for the
+        # transaction markers before it, and writes its offset over the one the seek set, so the records
+        # fetched again from the committed offset are dropped as already read. From then on _new_offset finds
+        # a hole after the committed offset and returns None on every commit: every event handled, none
+        # committed, the outputs' transaction aborted at its timeout (the dedup partition stuck at 124 in a CI
+        # fault run; reproduced by delaying the seek). So stream partitions resume only after the seek.
+        tpset = set(tps)
+        stream = {tp for tp in tpset if not self._is_changelog_tp(tp)}
+        if stream:
+            generation = self.app.consumer_generation_id
+            if self._resume_after_seek_generation != generation:
+                self._resume_after_seek = set()
+            self._resume_after_seek |= stream
+            self._resume_after_seek_generation = generation
+        super().resume_partitions(tpset - stream)
+
+    async def perform_seek(self) -> None:
+        # A seek that fails or is cancelled resumes nothing: its partitions wait for the next seek (or, if
+        # none comes, StallWatch sees their records waiting and restarts the worker).
+        await super().perform_seek()
+        waiting, self._resume_after_seek = self._resume_after_seek, set()
+        # A seek that ends after the next rebalance began must not resume that rebalance's partitions.
+        if waiting and self._resume_after_seek_generation == self.app.consumer_generation_id:
+            super().resume_partitions(waiting & self.assignment())
 
     async def describe_partitions(self) -> str:
         """Per assigned partition: committed, read, fetch position, handled and skipped offsets; flow state.
