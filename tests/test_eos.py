@@ -8,6 +8,7 @@ from typing import Any, cast
 import faust
 import pytest
 from faust.types import TP, Message
+from faust.types.tuples import ConsumerMessage
 from prometheus_client import CollectorRegistry
 
 from newsflow.config import Settings
@@ -140,6 +141,42 @@ def test_an_event_handed_on_again_after_a_seek_back_is_recognised(tmp_path: Path
     assert [consumer.is_redelivery(message(offset, 1)) for offset in (4, 5, 6, 7)] == [True, True, True, False]
     # A new generation reads from the committed offset again, and that is no redelivery.
     assert not consumer.is_redelivery(message(4, 2))
+
+
+def test_an_event_acked_again_after_a_seek_back_is_not_left_unacked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # faust's ack() drops a message from the unacked set only on the first ack of its offset. The copy
+    # of an event handed on again after a seek back (offset acked and not yet committed, or committed
+    # since) is marked acked but stayed in the set: an idle worker showed it as a record waiting, and
+    # StallWatch exited it (exit 70) after NEWSFLOW_STALL_TIMEOUT_SECONDS.
+    app = make_app(tmp_path, "exactly_once")
+    consumer = app.consumer
+    tp = TP("news.raw", 0)
+    monkeypatch.setattr(app.topics, "acks_enabled_for", lambda topic: True)  # an agent reads it
+    taken: list[ConsumerMessage] = []  # an agent holds its last batch while it waits for the next one
+
+    def take(offset: int) -> ConsumerMessage:
+        message = ConsumerMessage(tp.topic, tp.partition, offset, 0.0, 0, None, b"k", b"v", None, generation_id=1)
+        message.tracked = True  # what faust's stream loop does for an event it hands on
+        consumer._unacked_messages.add(message)
+        taken.append(message)
+        return message
+
+    assert consumer.ack(take(5)) is True
+    assert len(consumer._unacked_messages) == 0
+    # The seek back to the committed offset 5 hands offset 5 on again; the agent skips it and acks it.
+    assert consumer.ack(take(5)) is False  # its offset is already counted once for the commit
+    assert consumer._acked[tp] == [5] and consumer._acked_index[tp] == {5}
+    assert len(consumer._unacked_messages) == 0
+    # The same once offset 5 has been committed (a copy fetched before the commit, acked after it).
+    assert consumer._new_offset(tp) == 6
+    consumer._committed_offset[tp] = 6
+    assert consumer.ack(take(5)) is False
+    assert consumer._acked[tp] == [] and len(consumer._unacked_messages) == 0
+    # An event taken and not acked yet stays unacked: revocation and StallWatch still wait for it.
+    pending = take(6)
+    assert set(consumer._unacked_messages) == {pending}
 
 
 async def test_stream_partitions_resume_only_after_the_seek_to_the_committed_offsets(

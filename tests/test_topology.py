@@ -175,6 +175,53 @@ async def test_an_event_faust_hands_on_again_in_the_same_generation_is_published
     assert [value["id"] for topic, _, value in sent if topic == "news.analysed"] == ["seed-1", "next"]
 
 
+async def test_an_event_handed_on_again_leaves_no_record_waiting_once_skipped(
+    app: Any, sent: list[Any], seed_bytes: bytes
+) -> None:
+    # Regression: the redelivered copy of an event, skipped by the agent and acked, stayed in faust's
+    # unacked set while the agent held its last batch, so an idle worker counted a record waiting for
+    # ever and StallWatch exited it (exit 70) though everything was handled.
+    import asyncio
+
+    from faust.types import TP, Message
+    from faust.types.tuples import ConsumerMessage
+
+    from newsflow.topology import _records_waiting
+
+    consumer, raw = app.consumer, TP("news.raw", 0)
+    app.topics._acking_topics.add(raw.topic)  # what subscribing the agent's topic does in a worker
+    delivered: list[Message] = []
+
+    async def until(condition: Any) -> None:
+        for _ in range(500):
+            if condition():
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("timed out")
+
+    async with app.agents["analyse"].test_context() as agent:
+        made = agent.to_message
+
+        def fetched(*args: Any, **kwargs: Any) -> Message:  # as the consumer makes it: tracked, acks reach it
+            m = made(*args, **kwargs)
+            fields = (m.topic, m.partition, m.offset, m.timestamp, 0, m.headers, m.key, m.value, b"")
+            message = ConsumerMessage(*fields, generation_id=m.generation_id)
+            delivered.append(message)
+            return message
+
+        agent.to_message = fetched
+        await agent.put(seed_bytes, key=b"seed-1")
+        await until(lambda: delivered[0].acked)
+        agent.sent_offset = 0  # faust's seek back to the committed offset: offset 0 again
+        await agent.put(seed_bytes, key=b"seed-1")
+        await until(lambda: delivered[1].acked)
+        delivered.clear()
+        assert [value["id"] for topic, _, value in sent if topic == "news.analysed"] == ["seed-1"]
+        assert consumer._acked[raw] == [0]  # counted once for the commit
+        assert len(consumer._unacked_messages) == 0
+        assert await _records_waiting(consumer, {raw}, {raw: 1}) == 0
+
+
 def test_a_worker_restoring_a_table_is_not_called_stalled(app: Any) -> None:
     from faust.types import TP
 

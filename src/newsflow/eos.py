@@ -406,7 +406,16 @@ class GatedConsumer(Consumer):
                 tp = message.tp
                 self._skipped[tp] = min(message.offset, self._skipped.get(tp, message.offset))
             return False
-        return bool(super().ack(message))
+        first = bool(super().ack(message))
+        if not first and message.acked:
+            # faust drops a message from the unacked set only on the first ack of its offset. A copy
+            # handed on again after a seek back (its offset acked and not committed yet, or committed
+            # since) is marked acked and kept there while the agent holds its last batch, for ever on an
+            # idle worker, and StallWatch counted it as a record waiting (exit 70 after its timeout).
+            # faust's own clean-up (_clean_unacked_messages) removes exactly such acked messages; the
+            # offsets counted for the commit are left as they are.
+            self._unacked_messages.discard(message)
+        return first
 
 
 def gated(
