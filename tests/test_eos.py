@@ -179,18 +179,25 @@ def test_an_event_acked_again_after_a_seek_back_is_not_left_unacked(
     assert set(consumer._unacked_messages) == {pending}
 
 
+def recovered_consumer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any, set[TP]]:
+    """An exactly-once app at the end of a recovery: nothing active, and the assignment the test fills in."""
+    app = make_app(tmp_path, "exactly_once")
+    assigned: set[TP] = set()
+    monkeypatch.setattr(app.consumer, "assignment", lambda: set(assigned))
+    app.consumer._active_partitions = set()
+    return app, app.consumer, assigned
+
+
 async def test_stream_partitions_resume_only_after_the_seek_to_the_committed_offsets(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Regression (CI fault run, 2026-11-29): faust resumed the stream partitions before its seek, records
     # fetched in between reached the dedup agent with no read offset set, and the partition never committed
     # again. A stream partition must stay paused until the committed and read offsets are set.
-    app = make_app(tmp_path, "exactly_once")
-    consumer = app.consumer
+    app, consumer, assigned = recovered_consumer(tmp_path, monkeypatch)
     analysed = TP("news.analysed", 0)
     changelog = TP(next(iter(app.tables.changelog_topics)), 0)
-    monkeypatch.setattr(consumer, "assignment", lambda: {analysed, changelog})
-    consumer._active_partitions = set()
+    assigned |= {analysed, changelog}
     consumer._paused_partitions = {analysed, changelog}
     active_during_seek: list[set[TP]] = []
 
@@ -210,11 +217,9 @@ async def test_stream_partitions_resume_only_after_the_seek_to_the_committed_off
 async def test_a_seek_finishing_after_the_next_rebalance_resumes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = make_app(tmp_path, "exactly_once")
-    consumer = app.consumer
+    app, consumer, assigned = recovered_consumer(tmp_path, monkeypatch)
     analysed = TP("news.analysed", 0)
-    monkeypatch.setattr(consumer, "assignment", lambda: {analysed})
-    consumer._active_partitions = set()
+    assigned.add(analysed)
 
     async def seek_to_committed() -> dict[TP, int]:
         app.consumer_generation_id += 1  # a rebalance began while the seek waited for the broker
@@ -229,11 +234,9 @@ async def test_a_seek_finishing_after_the_next_rebalance_resumes_nothing(
 async def test_a_failed_seek_leaves_its_partitions_paused_for_the_next_seek(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = make_app(tmp_path, "exactly_once")
-    consumer = app.consumer
+    app, consumer, assigned = recovered_consumer(tmp_path, monkeypatch)
     analysed = TP("news.analysed", 0)
-    monkeypatch.setattr(consumer, "assignment", lambda: {analysed})
-    consumer._active_partitions = set()
+    assigned.add(analysed)
     answers: list[dict[TP, int] | BaseException] = [TimeoutError("broker away"), {analysed: 124}]
 
     async def seek_to_committed() -> dict[TP, int]:
