@@ -119,6 +119,10 @@ def test_shipped_model_carries_its_name_lists(tagger: PerceptronTagger) -> None:
     assert "L1" in lexicon["marsiglia"]  # a GeoNames alternate name, through the gazetteer
     assert "F" in lexicon["maria"]  # US Census first names
     assert "Ow" in lexicon["università"]
+    # Frequent dictionary words, from lower-case lemma-table entries only: the
+    # Italian "governo" and the Spanish "gobierno" are ordinary words, London is not.
+    assert "D" in lexicon["governo"] and "D" in lexicon["gobierno"]
+    assert "D" not in lexicon["london"]
 
 
 def test_unseen_italian_city_is_a_place_through_the_name_lists(tagger: PerceptronTagger) -> None:
