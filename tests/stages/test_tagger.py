@@ -16,6 +16,7 @@ from newsflow.stages.entities.tagger import (
     N_TAGS,
     TAGS,
     ModelChecksumError,
+    PackedLexicon,
     PerceptronTagger,
     word_feature_hashes,
 )
@@ -123,6 +124,35 @@ def test_shipped_model_carries_its_name_lists(tagger: PerceptronTagger) -> None:
     # Italian "governo" and the Spanish "gobierno" are ordinary words, London is not.
     assert "D" in lexicon["governo"] and "D" in lexicon["gobierno"]
     assert "D" not in lexicon["london"]
+
+
+def test_packed_lexicon_answers_exactly_like_a_dict() -> None:
+    # The worker keeps the packed form to save ~18 MiB; it must not change a single answer.
+    with np.load(MODEL_DIR / MODEL_FILE) as npz:
+        blob = npz["lexicon_words"].tobytes()
+        masks = npz["lexicon_masks"].tolist()
+        code_names = npz["lexicon_code_names"].tolist()
+    words = blob.decode("utf-8", "surrogatepass").split("\n")
+    as_dict = {w: tuple(c for i, c in enumerate(code_names) if m >> i & 1) for w, m in zip(words, masks, strict=True)}
+    packed = PackedLexicon(blob, masks, code_names)
+    assert len(packed) == len(as_dict) > 300_000
+    assert sorted(packed) == sorted(as_dict)
+    assert all(packed.get(w) == codes for w, codes in as_dict.items())
+    probes = [w + "x" for w in words[::7]] + [w.upper() for w in words[::11]] + ["", "é", "москва", "a\udc80b"]
+    assert all(packed.get(p, ()) == as_dict.get(p, ()) for p in probes)
+    assert ("zzqx" in packed, "governo" in packed) == (False, True)
+    with pytest.raises(KeyError):
+        packed["zzqx"]
+
+
+def test_packed_lexicon_edge_cases() -> None:
+    empty = PackedLexicon(b"", [], [])
+    assert len(empty) == 0 and not empty and empty.get("roma") is None
+    one = PackedLexicon("roma\nкиев".encode(), [0b01, 0b11], ["L1", "Lk"])
+    assert (one["roma"], one["киев"]) == (("L1",), ("L1", "Lk"))
+    assert sorted(one) == ["roma", "киев"]
+    with pytest.raises(ValueError, match="2 words but 1 masks"):
+        PackedLexicon(b"roma\nmilano", [1], ["L1"])
 
 
 def test_unseen_italian_city_is_a_place_through_the_name_lists(tagger: PerceptronTagger) -> None:

@@ -29,8 +29,9 @@ import hashlib
 import io
 import itertools
 import zlib
-from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Mapping, Sequence
 from importlib import resources
 from itertools import repeat
 from pathlib import Path
@@ -449,14 +450,67 @@ def _longest_run(first: npt.NDArray[np.bool_]) -> int:
     return int(lengths.max())
 
 
-def _read_lexicon(npz: Any) -> dict[str, tuple[str, ...]]:
+class PackedLexicon(Mapping[str, tuple[str, ...]]):
+    """The model file's name lists, packed into arrays: ~7 MB for 300 k words, against ~27 MB as a dict.
+
+    Every worker holds the lexicon for its whole life, next to a 1 GiB memory
+    budget. A word is found by its string hash in a sorted array, and its stored
+    UTF-8 bytes confirm the match, so the answers are exactly the dict's.
+    """
+
+    __slots__ = ("_blob", "_bounds", "_codes", "_hashes", "_masks")
+
+    def __init__(self, blob: bytes, masks: Sequence[int], code_names: Sequence[str]) -> None:
+        # Words are separated by newlines (tokens never hold whitespace).
+        newlines = np.flatnonzero(np.frombuffer(blob, np.uint8) == ord("\n"))
+        starts = np.concatenate([[0], newlines + 1]) if blob else np.zeros(0, np.int64)
+        ends = np.concatenate([newlines, [len(blob)]]) if blob else np.zeros(0, np.int64)
+        if len(starts) != len(masks):
+            raise ValueError(f"lexicon has {len(starts)} words but {len(masks)} masks")
+        # bytes hashes are salted per process, which is fine for a table built at load.
+        hashes = np.fromiter(map(hash, blob.split(b"\n")), np.int64, len(starts)) if blob else starts
+        order = np.argsort(hashes, kind="stable")
+        self._blob = blob
+        self._hashes = array("q", hashes[order].astype(np.int64).tobytes())
+        # Start and end byte offset of each word, interleaved (the blob is far below 2 GiB).
+        self._bounds = array("i", np.stack([starts[order], ends[order]], 1).astype(np.int32).ravel().tobytes())
+        self._masks = array("H", np.asarray(masks, np.uint16)[order].tobytes())
+        # A few dozen distinct masks: each code tuple is built once.
+        self._codes = {m: tuple(c for i, c in enumerate(code_names) if m >> i & 1) for m in set(masks)}
+
+    def get(self, word: str, default: Any = None) -> Any:
+        encoded = word.encode("utf-8", "surrogatepass")
+        h = hash(encoded)
+        hashes = self._hashes
+        i = bisect_left(hashes, h)
+        while i < len(hashes) and hashes[i] == h:
+            if self._blob[self._bounds[2 * i] : self._bounds[2 * i + 1]] == encoded:
+                return self._codes[self._masks[i]]
+            i += 1
+        return default
+
+    def __getitem__(self, word: str) -> tuple[str, ...]:
+        codes: tuple[str, ...] | None = self.get(word)
+        if codes is None:
+            raise KeyError(word)
+        return codes
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and self.get(word) is not None
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+    def __iter__(self) -> Iterator[str]:
+        for i in range(len(self._hashes)):
+            yield self._blob[self._bounds[2 * i] : self._bounds[2 * i + 1]].decode("utf-8", "surrogatepass")
+
+
+def _read_lexicon(npz: Any) -> PackedLexicon:
     """The model file's lexicon: words (a newline-separated UTF-8 blob), a bit mask each, the code of each bit."""
-    words = npz["lexicon_words"].tobytes().decode("utf-8", "surrogatepass").split("\n")
-    code_names = npz["lexicon_code_names"].tolist()
-    masks = npz["lexicon_masks"].tolist()
-    # A few dozen distinct masks: build each code tuple once.
-    by_mask = {m: tuple(c for i, c in enumerate(code_names) if m >> i & 1) for m in set(masks)}
-    return dict(zip(words, map(by_mask.__getitem__, masks), strict=True))
+    return PackedLexicon(
+        npz["lexicon_words"].tobytes(), npz["lexicon_masks"].tolist(), npz["lexicon_code_names"].tolist()
+    )
 
 
 def _sha256(data: bytes) -> str:
