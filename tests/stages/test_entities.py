@@ -15,7 +15,7 @@ import pytest
 from newsflow.errors import ConfigError
 from newsflow.models import Article, LanguageResult
 from newsflow.stages.entities import EntityExtractor
-from newsflow.stages.entities.extractor import MAX_CHARS, parse_ner_models, salience
+from newsflow.stages.entities.extractor import MAX_CHARS, _part_of_a_date, parse_ner_models, salience
 from newsflow.stages.entities.gazetteer import fold, load_gazetteer
 from newsflow.stages.entities.tokenize import Token
 
@@ -564,3 +564,33 @@ def test_linked_mentions_keep_their_type_next_to_unlinked_ones() -> None:
 
     article = EntityExtractor(tagger=Tagger())(make("Zorblax flew to Paris. Zorblax liked Paris.", "en"))
     assert {(m.text, m.type, m.kb_id) for m in article.entities} == {("Zorblax", "PER", None), ("Paris", "LOC", "Q90")}
+
+
+def test_date_words_next_to_a_number_are_not_names(default: EntityExtractor) -> None:
+    # The tagger reads "B.C." as an acronym (it came out LOC here before the rule).
+    article = default(make("Jesus was born around 4 B.C. in Bethlehem.", "en"))
+    assert [(m.text, m.type) for m in article.entities] == [("Jesus", "PER"), ("Bethlehem", "LOC")]
+    # Without a year or a century next to it, "BC" may be British Columbia: the rule leaves it to the tagger.
+    texts = [m.text for m in default(make("Vancouver is the largest city in BC, Canada.", "en")).entities]
+    assert "BC" in texts
+
+
+@pytest.mark.parametrize(
+    ("text", "dates"),
+    [
+        ("in 753 BC and", True),
+        ("the 5th century BC, when", True),
+        ("in AD 79 the", True),
+        ("born in 4 B.C. in", True),
+        ("a city in BC, Canada", False),
+        ("AD Holding said", False),
+        ("on June 5 the", True),
+        ("on 5 June, the", True),
+        ("am 3. Mai in", True),
+        ("June Carter sang", False),
+    ],
+)
+def test_part_of_a_date(text: str, dates: bool) -> None:
+    marker = re.search(r"\b(BC|AD|B\.C\.|June|Mai)", text)
+    assert marker is not None
+    assert _part_of_a_date(text, marker.start(), marker.end()) is dates

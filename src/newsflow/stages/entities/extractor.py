@@ -88,6 +88,17 @@ _NAME_LIKE_KINDS = frozenset({"city", "state"})
 _MINOR_CITY_POPULATION = {"PER": 1_000_000, "ORG": 200_000}
 # Answers per language in the extractor's span cache before it starts afresh.
 _SPAN_CACHE_LIMIT = 100_000
+# Words of a date that the tagger takes for names: era markers read as acronyms
+# ("550 BC" -> ORG) and capitalised months that are also first names ("June 5"
+# -> PER; only English and German capitalise months). Dropped only next to a
+# number or a century: "BC" alone is also British Columbia, "June" a person.
+_DATE_WORDS = frozenset(
+    {"BC", "BCE", "AD", "CE", "B.C.", "A.D.", "B.C.E.", "C.E.", "B.C", "A.D"}
+    | {"January", "February", "March", "April", "May", "June", "July", "August"}
+    | {"September", "October", "November", "December", "Sept"}
+    | {"Januar", "Februar", "März", "Mai", "Juni", "Juli", "Oktober", "Dezember"}
+)
+_CENTURY_WORDS = ("century", "centuries", "millennium", "millennia")
 # "not cached yet" for caches whose answers include None
 _UNSEEN: Any = object()
 
@@ -523,9 +534,16 @@ def _trimmed_spans(
             trimmed = _trim(surface, 0, len(surface), etype, ld)
             hit = by_surface[surface] = None if trimmed is None else _demonym_as_misc(surface, trimmed, ld)
             answers.size += 1
-        if hit is not None:
+        if hit is not None and not (surface in _DATE_WORDS and _part_of_a_date(text, start, end)):
             out.append((start + hit[0], start + hit[1], hit[2]))
     return out
+
+
+def _part_of_a_date(text: str, start: int, end: int) -> bool:
+    """``text[start:end]`` ("BC", "June") follows a number or a century, or precedes a number ("AD 79", "June 5")."""
+    before = text[max(0, start - 16) : start].rstrip().rstrip(".")
+    after = text[end : end + 4].lstrip()
+    return before[-1:].isdigit() or before.lower().endswith(_CENTURY_WORDS) or after[:1].isdigit()
 
 
 def _extend_person(
