@@ -15,8 +15,16 @@ import pytest
 from newsflow.errors import ConfigError
 from newsflow.models import Article, LanguageResult
 from newsflow.stages.entities import EntityExtractor
-from newsflow.stages.entities.extractor import MAX_CHARS, _part_of_a_date, parse_ner_models, salience
+from newsflow.stages.entities.extractor import (
+    MAX_CHARS,
+    _base_forms,
+    _link_inflected,
+    _part_of_a_date,
+    parse_ner_models,
+    salience,
+)
 from newsflow.stages.entities.gazetteer import fold, load_gazetteer
+from newsflow.stages.entities.lang import for_language
 from newsflow.stages.entities.tokenize import Token
 
 
@@ -594,3 +602,43 @@ def test_part_of_a_date(text: str, dates: bool) -> None:
     marker = re.search(r"\b(BC|AD|B\.C\.|June|Mai)", text)
     assert marker is not None
     assert _part_of_a_date(text, marker.start(), marker.end()) is dates
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "links"),
+    [
+        (
+            "Лавров прибыл в Москву из Вашингтона. В Москве он говорил о России, Германии и Северной Кореи.",
+            "ru",
+            {"Москву": "Q649", "Вашингтона": "Q61", "Москве": "Q649", "России": "Q159", "Германии": "Q183"},
+        ),
+        (
+            "Minister przyjechał z Berlina do Warszawy. W Warszawie mówił o Rosji.",
+            "pl",
+            {"Berlina": "Q64", "Warszawie": "Q270", "Rosji": "Q159"},
+        ),
+        (
+            "Er kam aus Deutschlands Hauptstadt nach Russlands Hauptstadt, dann zum Präsidenten Frankreichs.",
+            "de",
+            {"Deutschlands": "Q183", "Russlands": "Q159", "Frankreichs": "Q142"},
+        ),
+    ],
+)
+def test_inflected_names_link_through_their_nominative(
+    default: EntityExtractor, text: str, lang: str, links: dict[str, str]
+) -> None:
+    found = {m.text: m.kb_id for m in default(make(text, lang)).entities}
+    assert {surface: found.get(surface) for surface in links} == links
+
+
+def test_inflected_multi_word_name_and_unknown_language(default: EntityExtractor) -> None:
+    ld = for_language("ru")
+    gaz = default.gazetteer
+    north_korea = _link_inflected("Северной Кореи", "LOC", gaz, ld)
+    assert north_korea is not None and north_korea.kb_id == "Q423"
+    # Guesses only reach names the gazetteer holds, and only with the tagger's type.
+    assert _link_inflected("Столом", "LOC", gaz, ld) is None
+    assert _link_inflected("Москве", "PER", gaz, ld) is None
+    # Without a known language there are no endings to try.
+    assert _link_inflected("Москве", "LOC", gaz, for_language(None)) is None
+    assert _base_forms("Москве", ld.name_endings)[:3] == ["Москве", "Москва", "Москвя"]

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import bisect
 import importlib.util
+import itertools
 import logging
 import re
 from collections import Counter
@@ -99,6 +100,10 @@ _DATE_WORDS = frozenset(
     | {"Januar", "Februar", "März", "Mai", "Juni", "Juli", "Oktober", "Dezember"}
 )
 _CENTURY_WORDS = ("century", "centuries", "millennium", "millennia")
+# Inflected names ("Северной Кореи"): words per name, guesses per name, shortest stem.
+_MAX_INFLECTED_WORDS = 3
+_MAX_INFLECTION_GUESSES = 64
+_MIN_STEM = 3
 # "not cached yet" for caches whose answers include None
 _UNSEEN: Any = object()
 
@@ -439,7 +444,9 @@ class EntityExtractor:
             known = by_raw.get(raw)
             if known is None:
                 surface = " ".join(raw.split())
-                linked = None if surface.lower() in ld.stop_names else _compatible(gaz.lookup(surface), t)
+                linked = None
+                if surface.lower() not in ld.stop_names:
+                    linked = _compatible(gaz.lookup(surface), t) or _link_inflected(surface, t, gaz, ld)
                 known = by_raw[raw] = (surface, linked)
                 answers.size += 1
             surface, linked = known
@@ -626,6 +633,36 @@ def _choose(candidates: tuple[GazEntry, ...], text: str, start: int, end: int, l
         if any(w in ld.state_cues for w in before + after):
             return next(c for c in candidates if c.kind == "state")
     return candidates[0]
+
+
+def _link_inflected(surface: str, etype: EntityType, gaz: Gazetteer, ld: LangData) -> GazEntry | None:
+    """The entry of an inflected name through its nominative: "в Москве" is Moscow, "Rosji" is Poland's neighbour.
+
+    Each word gets its base-form guesses from ``ld.name_endings`` (the word
+    itself first); the first combination the gazetteer knows, with a type the
+    tagger agrees with, wins. The guesses only ever reach names the gazetteer
+    already holds, so a wrong guess is a non-name and finds nothing.
+    """
+    words = surface.split()
+    if not ld.name_endings or not 1 <= len(words) <= _MAX_INFLECTED_WORDS:
+        return None
+    guesses = [_base_forms(word, ld.name_endings) for word in words]
+    # The first combination is the surface itself, which the caller has tried.
+    for combination in itertools.islice(itertools.product(*guesses), 1, _MAX_INFLECTION_GUESSES):
+        found = _compatible(gaz.lookup(" ".join(combination)), etype)
+        if found is not None:
+            return found
+    return None
+
+
+def _base_forms(word: str, endings: tuple[tuple[str, str], ...]) -> list[str]:
+    forms = [word]
+    for ending, nominative in endings:
+        if word.endswith(ending) and len(word) - len(ending) >= _MIN_STEM:
+            form = word[: len(word) - len(ending)] + nominative
+            if form not in forms:
+                forms.append(form)
+    return forms
 
 
 def _compatible(candidates: tuple[GazEntry, ...], etype: EntityType) -> GazEntry | None:

@@ -21,6 +21,10 @@ Each ``<xx>.py`` module defines three frozensets of *folded* strings (see
     nationality and religion words ("Dutch", "Ukrainians"): a mention that is
     nothing else is typed MISC, never linked as a place.
 
+Languages that inflect names also define ``NAME_ENDINGS``: (case ending,
+nominative ending) pairs, tried in order on a name the gazetteer does not know
+as written ("Москве" -> "Москва").
+
 An unknown language (``None``/``"und"``/not listed) gets the union of all.
 """
 
@@ -46,6 +50,8 @@ class LangData:
     demonyms: frozenset[str]
     # German capitalises every noun, so a capital after a name says nothing.
     capitalises_nouns: bool = False
+    # Inflected names are linked through their nominative; none when the language is unknown.
+    name_endings: tuple[tuple[str, str], ...] = ()
 
 
 @lru_cache(maxsize=64)
@@ -61,6 +67,7 @@ def for_language(code: str | None) -> LangData:
             module.FUNCTION_WORDS,
             module.DEMONYMS,
             getattr(module, "CAPITALISES_NOUNS", False),
+            getattr(module, "NAME_ENDINGS", ()),
         )
     mods = _MODULES.values()
     return LangData(

@@ -111,3 +111,7 @@ FUNCTION_WORDS = frozenset(
 # Nationality words are lower-case in running text here; capitalised nouns ("Deutschen",
 # "Franzosen") are left to the tagger, which has MISC for them.
 DEMONYMS: frozenset[str] = frozenset()
+# The genitive's -s or -es, tried on a name the gazetteer does not know as
+# written ("Deutschlands", "Russlands", "des Iraks"). A guess counts only if the
+# gazetteer has it.
+NAME_ENDINGS: tuple[tuple[str, str], ...] = (("es", ""), ("s", ""))

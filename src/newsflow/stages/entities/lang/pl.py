@@ -19,3 +19,31 @@ FUNCTION_WORDS = frozenset({"dla", "do", "i", "na", "o", "od", "w", "z"})
 # Nationality words are lower-case in running text here; capitalised nouns ("Deutschen",
 # "Franzosen") are left to the tagger, which has MISC for them.
 DEMONYMS: frozenset[str] = frozenset()
+# Case endings -> the nominative's ending, tried on a name the gazetteer does not
+# know as written ("Warszawie" -> "Warszawa", "Rosji" -> "Rosja", "Krakowa" ->
+# "Kraków"). A guess counts only if the gazetteer has it.
+NAME_ENDINGS: tuple[tuple[str, str], ...] = (
+    ("czech", "cy"),
+    ("owie", "ów"),
+    ("dzie", "da"),
+    ("owa", "ów"),
+    ("owi", ""),
+    ("iec", "cy"),
+    ("iej", "a"),
+    ("dze", "ga"),
+    ("ii", "ia"),
+    ("ią", "ia"),
+    ("ię", "ia"),
+    ("ji", "ja"),
+    ("ce", "ka"),
+    ("ie", "a"),
+    ("ie", ""),
+    ("em", ""),
+    ("y", "a"),
+    ("i", "a"),
+    ("ę", "a"),
+    ("ą", "a"),
+    ("e", "a"),
+    ("a", ""),
+    ("u", ""),
+)
