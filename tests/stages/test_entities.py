@@ -20,6 +20,7 @@ from newsflow.stages.entities.extractor import (
     _base_forms,
     _link_inflected,
     _part_of_a_date,
+    _trim,
     parse_ner_models,
     salience,
 )
@@ -642,3 +643,48 @@ def test_inflected_multi_word_name_and_unknown_language(default: EntityExtractor
     # Without a known language there are no endings to try.
     assert _link_inflected("Москве", "LOC", gaz, for_language(None)) is None
     assert _base_forms("Москве", ld.name_endings)[:3] == ["Москве", "Москва", "Москвя"]
+
+
+def test_tagger_spans_without_a_capital_or_with_a_leading_preposition(default: EntityExtractor) -> None:
+    # Both came out of the tagger as organisations: "mercato del lavoro", "tra Commissione e Consiglio".
+    article = default(make("La situazione del mercato del lavoro in Italia è difficile."))
+    assert [(m.text, m.type) for m in article.entities] == [("Italia", "LOC")]
+    texts = [m.text for m in default(make("Le relazioni tra Commissione e Consiglio sono buone.")).entities]
+    assert texts and not any(t.startswith("tra ") for t in texts)
+
+
+def test_trim_keeps_the_particles_of_people() -> None:
+    it, es = for_language("it"), for_language("es")
+    assert _trim("tra Commissione", 0, 15, "ORG", it) == (4, 15, "ORG")
+    assert _trim("de Palacio", 0, 10, "PER", es) == (0, 10, "PER")
+    assert _trim("mercato del lavoro", 0, 18, "ORG", it) is None
+    assert _trim("東京", 0, 2, "LOC", it) == (0, 2, "LOC")  # a caseless script has no lower case
+
+
+def test_a_person_in_other_cases_is_one_group(default: EntityExtractor) -> None:
+    text = (
+        "Сергей Лавров встретился с Энтони Блинкеном в Москве. Позиция Сергея Лаврова известна. "
+        "Лавров заявил, что Блинкен не прав. Встреча с Лавровым длилась час, сообщил помощник Лаврова."
+    )
+    article = default(make(text, "ru"))
+    lavrov = [m for m in article.entities if "Лавров" in m.text]
+    assert [m.text for m in lavrov] == ["Сергей Лавров", "Сергея Лаврова", "Лавров", "Лавровым", "Лаврова"]
+    assert {m.canonical for m in lavrov} == {"Сергей Лавров"}
+    # Blinken's full name appears only in the instrumental; the later nominative surname still joins it.
+    blinken = {m.canonical for m in article.entities if "Блинкен" in m.text}
+    assert len(blinken) == 1
+    people = {g.canonical: g.mention_count for g in article.entity_groups if g.type == "PER"}
+    assert people["Сергей Лавров"] == 5 and len(people) == 2
+
+
+def test_inflected_surnames_in_polish_and_german(default: EntityExtractor) -> None:
+    polish = default(make("Donald Tusk spotkał się z ministrem. Wypowiedź Tuska skomentował rzecznik.", "pl"))
+    assert {m.text: m.canonical for m in polish.entities if m.type == "PER"} == {
+        "Donald Tusk": "Donald Tusk",
+        "Tuska": "Donald Tusk",
+    }
+    german = default(make("Olaf Scholz traf Emmanuel Macron. Scholz sagte, Macrons Plan sei gut.", "de"))
+    assert {m.text: m.canonical for m in german.entities if "Macron" in m.text} == {
+        "Emmanuel Macron": "Emmanuel Macron",
+        "Macrons": "Emmanuel Macron",
+    }

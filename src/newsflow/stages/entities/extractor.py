@@ -496,6 +496,18 @@ def _trim(text: str, start: int, end: int, etype: EntityType, ld: LangData) -> t
             start = w_end
             while start < end and not text[start].isalnum():
                 start += 1
+    # "tra Commissione" -> "Commissione": a lower-case article or preposition does not
+    # start a name. (People keep theirs: "de Palacio", "von Wogau".)
+    if etype != "PER":
+        while True:
+            word = _WORD_RE.match(text, start)
+            if word is None or word.end() >= end or not word.group().islower():
+                break
+            if word.group() not in ld.function_words:
+                break
+            start = word.end()
+            while start < end and not text[start].isalnum():
+                start += 1
     # "Giorno della" -> "Giorno"; a span of nothing but "Gli" is no entity.
     while start < end:
         cut = max(text.rfind(" ", start, end), text.rfind("\n", start, end))
@@ -509,6 +521,9 @@ def _trim(text: str, start: int, end: int, etype: EntityType, ld: LangData) -> t
             end -= 1
     # (a leading letter, the usual case, settles it without the scan)
     if start >= end or not (text[start].isalpha() or any(ch.isalpha() for ch in text[start:end])):
+        return None
+    # No capital anywhere ("lavoro", "concorrenza"): in a cased script that is no name.
+    if text[start:end].islower():
         return None
     return start, end, etype
 
@@ -689,13 +704,18 @@ def _link_person_parts(mentions: list[_Mention], article: Article, ld: LangData)
                 full[m.canonical] = (m.canonical, m.kb_id)
     if not full:
         return
+    if ld.name_endings:
+        _merge_inflected_people(mentions, full, ld)
     parts: dict[str, set[str]] = {}
     for canonical in full:
         words = canonical.split()
         for word in {words[0], words[-1]}:
-            folded = fold(word)
-            if folded not in ld.honorifics:
-                parts.setdefault(folded, set()).add(canonical)
+            # A full name written only in another case ("с Энтони Блинкеном") also
+            # owns its guessed nominatives, so a later "Блинкен" finds it.
+            for form in _base_forms(word, ld.name_endings) if ld.name_endings else (word,):
+                folded = fold(form)
+                if folded not in ld.honorifics:
+                    parts.setdefault(folded, set()).add(canonical)
     for m in mentions:
         # (the attribute tests are cheaper than the split, so they go first)
         if not (m.tagger_type == "PER" or m.type == "PER" or m.kb_id is None):
@@ -703,9 +723,41 @@ def _link_person_parts(mentions: list[_Mention], article: Article, ld: LangData)
         if len(m.canonical.split()) != 1:
             continue
         owners = parts.get(fold(m.canonical))
+        if not owners and ld.name_endings:
+            # "Лаврова", "Лавровым": the surname in another case
+            for form in _base_forms(m.canonical, ld.name_endings)[1:]:
+                owners = parts.get(fold(form))
+                if owners:
+                    break
         if owners and len(owners) == 1:
             canonical, kb_id = full[next(iter(owners))]
             m.type, m.canonical, m.kb_id = "PER", canonical, kb_id
+
+
+def _merge_inflected_people(mentions: list[_Mention], full: dict[str, tuple[str, str | None]], ld: LangData) -> None:
+    """Give "Сергея Лаврова" the canonical of the article's "Сергей Лавров", and drop it from ``full``.
+
+    Only onto a name written in the article in another form, so the person is
+    one group whatever case each mention is in.
+    """
+    by_folded = {fold(canonical): canonical for canonical in full}
+    nominative: dict[str, str] = {}
+    for canonical in full:
+        words = canonical.split()
+        if len(words) > _MAX_INFLECTED_WORDS:
+            continue
+        guesses = [_base_forms(word, ld.name_endings) for word in words]
+        for combination in itertools.islice(itertools.product(*guesses), 1, _MAX_INFLECTION_GUESSES):
+            other = by_folded.get(fold(" ".join(combination)))
+            if other is not None and other != canonical:
+                nominative[canonical] = other
+                break
+    for inflected, other in nominative.items():
+        if other not in nominative:  # not a chain of guesses
+            full.pop(inflected)
+    for m in mentions:
+        if m.type == "PER" and m.canonical in nominative and m.canonical not in full:
+            m.canonical, m.kb_id = full[nominative[m.canonical]]
 
 
 def _add_surname_mentions(mentions: list[_Mention], article: Article) -> list[_Mention]:
