@@ -651,7 +651,7 @@ def _choose(candidates: tuple[GazEntry, ...], text: str, start: int, end: int, l
 
 
 def _link_inflected(surface: str, etype: EntityType, gaz: Gazetteer, ld: LangData) -> GazEntry | None:
-    """The entry of an inflected name through its nominative: "в Москве" is Moscow, "Rosji" is Poland's neighbour.
+    """The entry of an inflected name through its nominative: "в Москве" is Moscow, "w Rosji" is Russia.
 
     Each word gets its base-form guesses from ``ld.name_endings`` (the word
     itself first); the first combination the gazetteer knows, with a type the
