@@ -270,3 +270,18 @@ def test_int8_resident_embeddings_score_like_expanded_float_weights(tagger: Perc
     ]:
         words = [t.text for t in tokenize(text)]
         assert as_float.scores(words, lang).tobytes() == tagger.scores(words, lang).tobytes()
+
+
+def test_curly_apostrophes_tag_like_straight_ones(tagger: PerceptronTagger) -> None:
+    # News sites write "’"; the training corpora "'". Same length, so the spans must be identical.
+    texts = [
+        "Olaf Scholz traf Macron. Scholz' Sprecher schwieg.",
+        "Il presidente dell'Unione europea ha visitato l'Italia e l'Albania.",
+        "Le ministre s'est rendu à l'Élysée avec l'ambassadeur d'Allemagne.",
+        "Trump's lawyer met the president's staff in Washington.",
+    ]
+    langs = ["de", "it", "fr", "en"]
+    curly = [t.replace("'", "\u2019") for t in texts]
+    assert tagger.tag_texts(curly, langs) == tagger.tag_texts(texts, langs)
+    german = tagger.tag_texts([curly[0]], ["de"])[0]
+    assert [(curly[0][s:e], t) for s, e, t in german] == [("Olaf Scholz", "PER"), ("Macron", "PER"), ("Scholz", "PER")]

@@ -744,7 +744,10 @@ class PerceptronTagger:
         hashes: list[int] = []
         counts: list[int] = []
         for word in words:
-            word_hashes, slot_counts = word_hash_slots(word, group, self._shapes, self._lexicon)
+            # The training corpora write the apostrophe straight; news sites mostly curly.
+            # Scored as the corpora write it, "Scholz’" and "l’" read as "Scholz'" and "l'".
+            as_in_corpora = word if word.isascii() else word.replace("\u2019", "'")
+            word_hashes, slot_counts = word_hash_slots(as_in_corpora, group, self._shapes, self._lexicon)
             hashes += word_hashes
             counts += slot_counts
         h = np.fromiter(hashes, np.uint32, len(hashes))
