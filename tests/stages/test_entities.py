@@ -688,3 +688,24 @@ def test_inflected_surnames_in_polish_and_german(default: EntityExtractor) -> No
         "Emmanuel Macron": "Emmanuel Macron",
         "Macrons": "Emmanuel Macron",
     }
+
+
+def test_a_curated_person_in_cyrillic_keeps_its_surname_mentions(default: EntityExtractor) -> None:
+    # The full names link to curated rows, whose canonical is the English one; the later
+    # "Медведев", "Медведеву" and "Орбан" must still find them through the names as written.
+    text = (
+        "Дмитрий Медведев встретился с Виктором Орбаном в Москве. "
+        "Позиция Дмитрия Медведева не изменилась, заявил Медведев. Орбан ответил Медведеву."
+    )
+    article = default(make(text, "ru"))
+    links = {m.text: m.kb_id for m in article.entities if m.type == "PER"}
+    assert links == {
+        "Дмитрий Медведев": "Q23530",
+        "Виктором Орбаном": "Q57641",
+        "Дмитрия Медведева": "Q23530",
+        "Медведев": "Q23530",
+        "Орбан": "Q57641",
+        "Медведеву": "Q23530",
+    }
+    people = {g.canonical: g.mention_count for g in article.entity_groups if g.type == "PER"}
+    assert people == {"Dmitry Medvedev": 4, "Viktor Orbán": 2}

@@ -706,9 +706,17 @@ def _link_person_parts(mentions: list[_Mention], article: Article, ld: LangData)
         return
     if ld.name_endings:
         _merge_inflected_people(mentions, full, ld)
+    # The names as written count too: a linked "Владимир Путин" has the canonical
+    # "Vladimir Putin", and a later "Путин" must still find it.
+    fields = {"text": article.text, "title": article.title or ""}
+    written = {
+        (m.canonical, fields[m.field][m.start : m.end]) for m in mentions if m.type == "PER" and m.canonical in full
+    }
     parts: dict[str, set[str]] = {}
-    for canonical in full:
-        words = canonical.split()
+    for canonical, name in [(c, c) for c in full] + sorted(written):
+        words = name.split()
+        if len(words) < 2:
+            continue
         for word in {words[0], words[-1]}:
             # A full name written only in another case ("с Энтони Блинкеном") also
             # owns its guessed nominatives, so a later "Блинкен" finds it.
