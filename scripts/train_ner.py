@@ -315,7 +315,7 @@ def _words(name: str) -> list[str]:
     return [w for w in token_spans(name)[0] if any(ch.isalpha() for ch in w)]
 
 
-def build_lexicon(common_per_language: int = 0) -> dict[str, tuple[str, ...]]:
+def build_lexicon(common_per_language: int = 0, usage_per_language: int = 0) -> dict[str, tuple[str, ...]]:
     """Lowercased word -> codes of the name lists it is in.
 
     - ``L1``: a one-word place name in the shipped gazetteer (GeoNames, pycountry,
@@ -326,6 +326,8 @@ def build_lexicon(common_per_language: int = 0) -> dict[str, tuple[str, ...]]:
     - ``F``: a first name, ``S``: one of the 20,000 commonest surnames, from the
       US Census 1990 name lists (public domain) as packaged by ``names`` (MIT).
     - ``Ow``: a word that heads organisation names (``ORG_WORDS``).
+    - ``D``: a frequent dictionary word (``common_words``).
+    - ``C…`` / ``R…``: its Brown cluster and how often it is capitalised (``capitalised_usage``).
     """
     codes: dict[str, set[str]] = {}
 
@@ -359,6 +361,9 @@ def build_lexicon(common_per_language: int = 0) -> dict[str, tuple[str, ...]]:
         add(w, "Ow")
     for w in common_words(common_per_language):
         add(w, "D")
+    for w, usage_codes in capitalised_usage(usage_per_language).items():
+        for code in usage_codes:
+            add(w, code)
     return {w: tuple(sorted(c)) for w, c in sorted(codes.items())}
 
 
@@ -395,20 +400,78 @@ def common_words(per_language: int) -> set[str]:
     return kept
 
 
+# Languages of spaCy's lexeme tables with Brown clusters and word probabilities.
+USAGE_LANGUAGES = ("en", "de", "es")
+# Bounds of the buckets of log P(capitalised form) - log P(lower-case form), natural log.
+USAGE_RATIO_BOUNDS = (-4.0, -2.0, 0.0, 2.0, 4.0, 6.0)
+USAGE_WORDS_PER_LANGUAGE = 100_000
+
+
+def capitalised_usage(per_language: int) -> dict[str, set[str]]:
+    """How a capitalised word is used in large corpora, from spaCy's lexeme tables (spacy-lookups-data).
+
+    For the ``per_language`` most probable capitalised forms of each of
+    ``USAGE_LANGUAGES`` (the likeliest form per lower-cased word):
+    - ``C<lang><id>``: its Brown cluster. Words that are used alike share a
+      cluster ("Trump", "Poole" and "Wright" in one English cluster, "Merkel"
+      in another), so a name the training sentences never hold still looks
+      like the ones they do. Id 0 is the tables' "no cluster" and is skipped.
+    - ``R<lang><bucket>``: how much more often the word is written with a capital
+      than without (``USAGE_RATIO_BOUNDS``; a form never seen in lower case
+      takes the tables' out-of-vocabulary probability): names are
+      capitalised everywhere, "The" or "Government" only sometimes.
+    Keyed by the lower-cased word like every other list, and given to
+    capitalised tokens only, like them. The codes are language-tagged, but
+    apply to every language's text: "Microsoft" in a French sentence has its
+    English cluster.
+    """
+    if per_language <= 0:
+        return {}
+    tables = importlib.resources.files("spacy_lookups_data") / "data"
+
+    def table(lang: str, name: str) -> dict[str, Any]:
+        loaded: dict[str, Any] = orjson.loads(gzip.decompress((tables / f"{lang}_lexeme_{name}.json.gz").read_bytes()))
+        return loaded
+
+    out: dict[str, set[str]] = {}
+    for lang in USAGE_LANGUAGES:
+        clusters, probs = table(lang, "cluster"), table(lang, "prob")
+        oov = float(table(lang, "settings")["oov_prob"])
+        likeliest: dict[str, str] = {}
+        for form in sorted((w for w in probs if w[:1].isupper()), key=lambda w: (-probs[w], w)):
+            low = form.lower()
+            if low not in likeliest and any(ch.isalpha() for ch in form):
+                likeliest[low] = form
+                if len(likeliest) >= per_language:
+                    break
+        for low, form in likeliest.items():
+            codes = out.setdefault(low, set())
+            if clusters.get(form):
+                codes.add(f"C{lang}{clusters[form]}")
+            ratio = float(probs[form]) - float(probs.get(low, oov))
+            codes.add(f"R{lang}{sum(ratio >= b for b in USAGE_RATIO_BOUNDS)}")
+    return out
+
+
 def lexicon_arrays(lexicon: Lexicon) -> dict[str, npt.NDArray[Any]]:
-    """The lexicon as stored in the model file: words, one bit mask per word, and the code of each bit.
+    """The lexicon as stored in the model file: words, the index of each word's code set, and the sets.
 
     The words are one UTF-8 blob split at newlines (tokens never hold
     whitespace): a numpy string array pads every word to the longest one's
     length in UTF-32, ~30 MB for these words, which a worker would then
-    briefly hold at load.
+    briefly hold at load. A code set is a run of ``lexicon_set_members``
+    (indexes into ``lexicon_code_names``) starting at ``lexicon_set_starts[k]``.
     """
     codes = sorted({c for cs in lexicon.values() for c in cs})
-    bit = {c: 1 << i for i, c in enumerate(codes)}
-    masks = [sum(bit[c] for c in cs) for cs in lexicon.values()]
+    code_index = {c: i for i, c in enumerate(codes)}
+    code_sets = sorted({tuple(sorted(cs)) for cs in lexicon.values()})
+    set_index = {cs: i for i, cs in enumerate(code_sets)}
+    starts = np.cumsum([0] + [len(cs) for cs in code_sets[:-1]]) if code_sets else np.zeros(0)
     return {
         "lexicon_words": np.frombuffer("\n".join(lexicon).encode("utf-8", "surrogatepass"), np.uint8),
-        "lexicon_masks": np.array(masks, np.uint16),
+        "lexicon_set_ids": np.array([set_index[tuple(sorted(cs))] for cs in lexicon.values()], np.uint32),
+        "lexicon_set_starts": np.asarray(starts, np.uint32),
+        "lexicon_set_members": np.array([code_index[c] for cs in code_sets for c in cs], np.uint16),
         "lexicon_code_names": np.array(codes),
     }
 
@@ -626,6 +689,13 @@ def main() -> int:
         default=COMMON_WORDS_PER_LANGUAGE,
         help=f"frequent dictionary words per language, lexicon code D (default {COMMON_WORDS_PER_LANGUAGE}; 0: none)",
     )
+    ap.add_argument(
+        "--usage-words",
+        type=int,
+        default=USAGE_WORDS_PER_LANGUAGE,
+        help="capitalised words per language with corpus-usage codes C (Brown cluster) and R (how often "
+        f"capitalised), from spaCy's lexeme tables (default {USAGE_WORDS_PER_LANGUAGE}; 0: none)",
+    )
     ap.add_argument("--no-lexicon", action="store_true", help="train without the name-list features")
     ap.add_argument(
         "--tune-on",
@@ -656,11 +726,9 @@ def main() -> int:
     sents = [sents[i] for i in order]
     freq = Counter(w for _, (words, _) in sents for w in words)
     warm = sorted(freq, key=lambda w: (-freq[w], w))[: args.warm_words]
-    lexicon = {} if args.no_lexicon else build_lexicon(args.common_words)
-    print(
-        f"lexicon: {len(lexicon)} words; "
-        + ", ".join(f"{c} {n}" for c, n in sorted(Counter(c for cs in lexicon.values() for c in cs).items()))
-    )
+    lexicon = {} if args.no_lexicon else build_lexicon(args.common_words, args.usage_words)
+    code_counts = Counter(c if c[:1] not in "CRQ" else c[:3] for cs in lexicon.values() for c in cs)
+    print(f"lexicon: {len(lexicon)} words; " + ", ".join(f"{c} {n}" for c, n in sorted(code_counts.items())))
     x, y, col_hashes = build_matrix(sents, lexicon)
     print(f"matrix: {x.shape[0]} tokens x {x.shape[1]} features, {x.nnz} non-zeros ({time.perf_counter() - t0:.0f}s)")
     # Both first stages are softmax models: their per-tag scores are
@@ -735,6 +803,7 @@ def main() -> int:
             args.threshold,
             weak,
         )
+        print(f"threshold {args.threshold:+.1f} weak {weak:+.1f}: {args.tune_on} micro F1 {best[0]:.4f}")
     else:
         best = (-1.0, 0.0, 0.0)
         for threshold in (-2.0, -1.5, -1.0, -0.5, 0.0, 0.5):

@@ -678,12 +678,19 @@ def test_a_person_in_other_cases_is_one_group(default: EntityExtractor) -> None:
 
 
 def test_inflected_surnames_in_polish_and_german(default: EntityExtractor) -> None:
-    polish = default(make("Donald Tusk spotkał się z ministrem. Wypowiedź Tuska skomentował rzecznik.", "pl"))
+    # The linking is what is tested here, so the spans are given: since the corpus-usage
+    # model (2026-11-29) the tagger reads "Wypowiedź Tuska" (Tusk's statement) as one
+    # person and no longer finds the German genitive "Macrons" (docs/ner-training.md,
+    # "Known limits").
+    text = "Donald Tusk spotkał się z ministrem. Wypowiedź Tuska skomentował rzecznik."
+    polish = EntityExtractor(tagger=FixedTagger([(0, 11, "PER"), (47, 52, "PER")]))(make(text, "pl"))
     assert {m.text: m.canonical for m in polish.entities if m.type == "PER"} == {
         "Donald Tusk": "Donald Tusk",
         "Tuska": "Donald Tusk",
     }
-    german = default(make("Olaf Scholz traf Emmanuel Macron. Scholz sagte, Macrons Plan sei gut.", "de"))
+    text = "Olaf Scholz traf Emmanuel Macron. Scholz sagte, Macrons Plan sei gut."
+    spans = [(0, 11, "PER"), (17, 32, "PER"), (34, 40, "PER"), (48, 55, "PER")]
+    german = EntityExtractor(tagger=FixedTagger(spans))(make(text, "de"))
     assert {m.text: m.canonical for m in german.entities if "Macron" in m.text} == {
         "Emmanuel Macron": "Emmanuel Macron",
         "Macrons": "Emmanuel Macron",

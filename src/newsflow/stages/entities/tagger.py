@@ -451,22 +451,28 @@ def _longest_run(first: npt.NDArray[np.bool_]) -> int:
 
 
 class PackedLexicon(Mapping[str, tuple[str, ...]]):
-    """The model file's name lists, packed into arrays: ~7 MB for 300 k words, against ~27 MB as a dict.
+    """The model file's name lists, packed into arrays: a few bytes per word, against ~90 as a dict.
 
     Every worker holds the lexicon for its whole life, next to a 1 GiB memory
     budget. A word is found by its string hash in a sorted array, and its stored
-    UTF-8 bytes confirm the match, so the answers are exactly the dict's.
+    UTF-8 bytes confirm the match, so the answers are exactly the dict's. Each
+    word stores the index of its tuple of codes; many words share a tuple.
     """
 
-    __slots__ = ("_blob", "_bounds", "_codes", "_hashes", "_masks")
+    __slots__ = ("_blob", "_bounds", "_code_sets", "_hashes", "_set_ids")
 
-    def __init__(self, blob: bytes, masks: Sequence[int], code_names: Sequence[str]) -> None:
+    def __init__(
+        self, blob: bytes, set_ids: Sequence[int] | npt.NDArray[np.uint32], code_sets: Sequence[tuple[str, ...]]
+    ) -> None:
         # Words are separated by newlines (tokens never hold whitespace).
         newlines = np.flatnonzero(np.frombuffer(blob, np.uint8) == ord("\n"))
         starts = np.concatenate([[0], newlines + 1]) if blob else np.zeros(0, np.int64)
         ends = np.concatenate([newlines, [len(blob)]]) if blob else np.zeros(0, np.int64)
-        if len(starts) != len(masks):
-            raise ValueError(f"lexicon has {len(starts)} words but {len(masks)} masks")
+        if len(starts) != len(set_ids):
+            raise ValueError(f"lexicon has {len(starts)} words but {len(set_ids)} code sets")
+        ids = np.asarray(set_ids, np.int64)
+        if len(ids) and (ids.min() < 0 or ids.max() >= len(code_sets)):
+            raise ValueError(f"lexicon refers to code sets outside the {len(code_sets)} it has")
         # bytes hashes are salted per process, which is fine for a table built at load.
         hashes = np.fromiter(map(hash, blob.split(b"\n")), np.int64, len(starts)) if blob else starts
         order = np.argsort(hashes, kind="stable")
@@ -474,9 +480,16 @@ class PackedLexicon(Mapping[str, tuple[str, ...]]):
         self._hashes = array("q", hashes[order].astype(np.int64).tobytes())
         # Start and end byte offset of each word, interleaved (the blob is far below 2 GiB).
         self._bounds = array("i", np.stack([starts[order], ends[order]], 1).astype(np.int32).ravel().tobytes())
-        self._masks = array("H", np.asarray(masks, np.uint16)[order].tobytes())
-        # A few dozen distinct masks: each code tuple is built once.
-        self._codes = {m: tuple(c for i, c in enumerate(code_names) if m >> i & 1) for m in set(masks)}
+        self._set_ids = array("I", ids[order].astype(np.uint32).tobytes())
+        self._code_sets = [tuple(codes) for codes in code_sets]
+
+    @classmethod
+    def from_masks(cls, blob: bytes, masks: Sequence[int], code_names: Sequence[str]) -> PackedLexicon:
+        """The lexicon of a model file that stores a bit mask per word (at most 16 codes; before 2026-11-29 14:00)."""
+        distinct = sorted(set(masks))
+        index = {m: i for i, m in enumerate(distinct)}
+        code_sets = [tuple(c for i, c in enumerate(code_names) if m >> i & 1) for m in distinct]
+        return cls(blob, [index[m] for m in masks], code_sets)
 
     def get(self, word: str, default: Any = None) -> Any:
         encoded = word.encode("utf-8", "surrogatepass")
@@ -485,7 +498,7 @@ class PackedLexicon(Mapping[str, tuple[str, ...]]):
         i = bisect_left(hashes, h)
         while i < len(hashes) and hashes[i] == h:
             if self._blob[self._bounds[2 * i] : self._bounds[2 * i + 1]] == encoded:
-                return self._codes[self._masks[i]]
+                return self._code_sets[self._set_ids[i]]
             i += 1
         return default
 
@@ -507,10 +520,19 @@ class PackedLexicon(Mapping[str, tuple[str, ...]]):
 
 
 def _read_lexicon(npz: Any) -> PackedLexicon:
-    """The model file's lexicon: words (a newline-separated UTF-8 blob), a bit mask each, the code of each bit."""
-    return PackedLexicon(
-        npz["lexicon_words"].tobytes(), npz["lexicon_masks"].tolist(), npz["lexicon_code_names"].tolist()
-    )
+    """The model file's lexicon: words (a newline-separated UTF-8 blob) and the codes of each.
+
+    Each word has the index of its code set; a set is a run of indexes into the
+    code names (``lexicon_set_members`` from ``lexicon_set_starts[k]`` to the next start).
+    """
+    blob = npz["lexicon_words"].tobytes()
+    names = npz["lexicon_code_names"].tolist()
+    if "lexicon_masks" in npz:
+        return PackedLexicon.from_masks(blob, npz["lexicon_masks"].tolist(), names)
+    members = npz["lexicon_set_members"].tolist()
+    bounds = [*npz["lexicon_set_starts"].tolist(), len(members)]
+    code_sets = [tuple(names[m] for m in members[a:b]) for a, b in itertools.pairwise(bounds)]
+    return PackedLexicon(blob, npz["lexicon_set_ids"], code_sets)
 
 
 def _sha256(data: bytes) -> str:
@@ -1126,21 +1148,6 @@ class PerceptronTagger:
             k = members[seg]
             start, end = offsets[k].span(lo, hi)
             out[k].append((start, end, ENTITY_TYPES[t]))
-
-    @classmethod
-    def _spans(
-        cls,
-        starts: Sequence[int],
-        ends: Sequence[int],
-        scores: FloatArray,
-        caps: npt.NDArray[np.bool_],
-        threshold: float,
-        weak: float,
-    ) -> list[tuple[int, int, str]]:
-        runs = cls._runs(scores, caps, threshold, weak, [0])
-        if runs is None:
-            return []
-        return [(starts[lo], ends[hi], ENTITY_TYPES[t]) for lo, hi, t in zip(*runs, strict=True)]
 
     @staticmethod
     def _runs(
