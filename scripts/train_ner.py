@@ -413,9 +413,9 @@ def capitalised_usage(per_language: int) -> dict[str, set[str]]:
     For the ``per_language`` most probable capitalised forms of each of
     ``USAGE_LANGUAGES`` (the likeliest form per lower-cased word):
     - ``C<lang><id>``: its Brown cluster. Words that are used alike share a
-      cluster ("Trump", "Poole" and "Wright" in one English cluster, "Merkel"
-      in another), so a name the training sentences never hold still looks
-      like the ones they do. Id 0 is the tables' "no cluster" and is skipped.
+      cluster ("Trump" and "Poole" in one English cluster, "Wright" and
+      "Merkel" in another), so a name the training sentences never hold
+      still looks like the ones they do. Id 0 is the tables' "no cluster" and is skipped.
     - ``R<lang><bucket>``: how much more often the word is written with a capital
       than without (``USAGE_RATIO_BOUNDS``; a form never seen in lower case
       takes the tables' out-of-vocabulary probability): names are
@@ -735,7 +735,7 @@ def main() -> int:
     freq = Counter(w for _, (words, _) in sents for w in words)
     warm = sorted(freq, key=lambda w: (-freq[w], w))[: args.warm_words]
     lexicon = {} if args.no_lexicon else build_lexicon(args.common_words, args.usage_words)
-    code_counts = Counter(c if c[:1] not in "CRQ" else c[:3] for cs in lexicon.values() for c in cs)
+    code_counts = Counter(c if c[:1] not in "CR" else c[:3] for cs in lexicon.values() for c in cs)
     print(f"lexicon: {len(lexicon)} words; " + ", ".join(f"{c} {n}" for c, n in sorted(code_counts.items())))
     x, y, col_hashes = build_matrix(sents, lexicon)
     print(f"matrix: {x.shape[0]} tokens x {x.shape[1]} features, {x.nnz} non-zeros ({time.perf_counter() - t0:.0f}s)")

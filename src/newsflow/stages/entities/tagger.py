@@ -451,7 +451,7 @@ def _longest_run(first: npt.NDArray[np.bool_]) -> int:
 
 
 class PackedLexicon(Mapping[str, tuple[str, ...]]):
-    """The model file's name lists, packed into arrays: a few bytes per word, against ~90 as a dict.
+    """The model file's lexicon packed into arrays: ~38 bytes per word (17.6 MiB for 479 k), against ~90 in a dict.
 
     Every worker holds the lexicon for its whole life, next to a 1 GiB memory
     budget. A word is found by its string hash in a sorted array, and its stored
