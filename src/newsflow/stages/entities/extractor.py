@@ -39,7 +39,7 @@ import itertools
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from operator import attrgetter, itemgetter
 from typing import Any, Literal, Protocol, cast
@@ -661,13 +661,20 @@ def _link_inflected(surface: str, etype: EntityType, gaz: Gazetteer, ld: LangDat
     words = surface.split()
     if not ld.name_endings or not 1 <= len(words) <= _MAX_INFLECTED_WORDS:
         return None
-    guesses = [_base_forms(word, ld.name_endings) for word in words]
-    # The first combination is the surface itself, which the caller has tried.
-    for combination in itertools.islice(itertools.product(*guesses), 1, _MAX_INFLECTION_GUESSES):
-        found = _compatible(gaz.lookup(" ".join(combination)), etype)
+    for guess in _inflection_guesses(words, ld.name_endings):
+        found = _compatible(gaz.lookup(guess), etype)
         if found is not None:
             return found
     return None
+
+
+def _inflection_guesses(words: list[str], endings: tuple[tuple[str, str], ...]) -> Iterator[str]:
+    """The name with its words' case endings replaced by nominative ones, every
+    combination but the name as written (which callers have tried), at most
+    ``_MAX_INFLECTION_GUESSES`` - 1 of them."""
+    guesses = [_base_forms(word, endings) for word in words]
+    for combination in itertools.islice(itertools.product(*guesses), 1, _MAX_INFLECTION_GUESSES):
+        yield " ".join(combination)
 
 
 def _base_forms(word: str, endings: tuple[tuple[str, str], ...]) -> list[str]:
@@ -754,9 +761,8 @@ def _merge_inflected_people(mentions: list[_Mention], full: dict[str, tuple[str,
         words = canonical.split()
         if len(words) > _MAX_INFLECTED_WORDS:
             continue
-        guesses = [_base_forms(word, ld.name_endings) for word in words]
-        for combination in itertools.islice(itertools.product(*guesses), 1, _MAX_INFLECTION_GUESSES):
-            other = by_folded.get(fold(" ".join(combination)))
+        for guess in _inflection_guesses(words, ld.name_endings):
+            other = by_folded.get(fold(guess))
             if other is not None and other != canonical:
                 nominative[canonical] = other
                 break
