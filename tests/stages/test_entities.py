@@ -13,13 +13,15 @@ from pathlib import Path
 import pytest
 
 from newsflow.errors import ConfigError
-from newsflow.models import Article, LanguageResult
+from newsflow.models import Article, EntityType, LanguageResult
 from newsflow.stages.entities import EntityExtractor
 from newsflow.stages.entities.extractor import (
     MAX_CHARS,
+    MAX_NAME_CHARS,
     _base_forms,
     _link_inflected,
     _part_of_a_date,
+    _place_by_its_head,
     _trim,
     parse_ner_models,
     salience,
@@ -420,7 +422,7 @@ def test_every_curated_row_is_well_formed_and_in_the_artefact() -> None:
 
 def test_build_time_packages_are_not_runtime_imports() -> None:
     code = (
-        "import sys; from newsflow.models import Article, LanguageResult;"
+        "import sys; from newsflow.models import Article, EntityType, LanguageResult;"
         "from newsflow.stages.entities import EntityExtractor;"
         "a = Article(id='x', text='Mosca e Kyiv', ingested_at='x', language=LanguageResult('it', 1.0));"
         "EntityExtractor()(a); assert a.entities;"
@@ -659,6 +661,47 @@ def test_trim_keeps_the_particles_of_people() -> None:
     assert _trim("de Palacio", 0, 10, "PER", es) == (0, 10, "PER")
     assert _trim("mercato del lavoro", 0, 18, "ORG", it) is None
     assert _trim("東京", 0, 2, "LOC", it) == (0, 2, "LOC")  # a caseless script has no lower case
+
+
+def test_trim_drops_a_sentence_full_stop_and_in_english_a_trailing_lower_case_word() -> None:
+    en, de, fr = for_language("en"), for_language("de"), for_language("fr")
+    # The tokenizer splits a sentence's full stop from "School" but keeps "Inc." and "U.S." whole.
+    assert _trim("Harvard Business School.", 0, 24, "ORG", en) == (0, 23, "ORG")
+    assert _trim("Harvard Business School .", 0, 25, "ORG", en) == (0, 23, "ORG")
+    assert _trim("Apple Inc.", 0, 10, "ORG", en) == (0, 10, "ORG")
+    assert _trim("the U.S.", 4, 8, "LOC", en) == (4, 8, "LOC")
+    assert _trim("Protection Agency alerted", 0, 25, "ORG", en) == (0, 17, "ORG")
+    assert _trim("Deutsche Bank meldet", 0, 20, "ORG", de) == (0, 13, "ORG")
+    # French and Russian names end in lower-case words ("Parti socialiste", "Государственная дума").
+    assert _trim("Parti socialiste", 0, 16, "ORG", fr) == (0, 16, "ORG")
+    assert _trim("Государственная дума", 0, 20, "ORG", for_language("ru")) == (0, 20, "ORG")
+
+
+def test_a_tagger_span_longer_than_any_name_is_dropped() -> None:
+    # A run of 40,000 "Roma" read as one place made composition quadratic (minutes per title).
+    text = "Roma " * 60
+    found = EntityExtractor(tagger=FixedTagger([(0, len(text) - 1, "LOC")]))(make(text, "it"))
+    assert len(text) - 1 > MAX_NAME_CHARS
+    assert [m.text for m in found.entities] == ["Roma"] * 60  # the gazetteer's names, not the run
+    short = EntityExtractor(tagger=FixedTagger([(0, 12, "ORG")]))(make("Sea Shepherd salva le balene.", "it"))
+    assert [(m.text, m.type) for m in short.entities] == [("Sea Shepherd", "ORG")]
+
+
+def test_a_longer_name_headed_by_a_sea_lake_or_mountain_is_a_place() -> None:
+    def typed(text: str, lang: str, etype: EntityType) -> EntityType:
+        return _place_by_its_head(text, (0, len(text), etype), for_language(lang))[2]
+
+    assert typed("Black Sea", "en", "ORG") == "LOC"
+    assert typed("Mount Kilimanjaro", "en", "PER") == "LOC"
+    assert typed("Mar Tirreno", "it", "ORG") == "LOC"
+    assert typed("Чёрное море", "ru", "ORG") == "LOC"
+    # A work named after a place keeps its type; a head word alone, or in the middle, makes no place.
+    assert typed("Swan Lake", "en", "MISC") == "MISC"
+    assert typed("Lake", "en", "ORG") == "ORG"
+    assert typed("Sea Shepherd Conservation Society", "en", "ORG") == "ORG"
+    # Through the stage: the tagger's organisation comes out as a place.
+    found = EntityExtractor(tagger=FixedTagger([(4, 15, "ORG")]))(make("Nel Mar Tirreno", "it"))
+    assert [(m.text, m.type) for m in found.entities] == [("Mar Tirreno", "LOC")]
 
 
 def test_a_person_in_other_cases_is_one_group(default: EntityExtractor) -> None:

@@ -119,10 +119,14 @@ class ModelChecksumError(RuntimeError):
 # ambiguous across languages; the first class listed wins. This is part of
 # the model's feature definition: changing it requires retraining.
 _CLASS_WORDS: Final = (
-    ("loc", "in en em à a ad al allo alla nach в во w we at im nel nella nello negli nelle nei dans au aux ins zu"),
-    ("from", "from aus dal dalla dallo dai desde из od vom bei presso near verso hacia para"),
-    ("of", "of di del della dello dei degli delle de du des von do dos da das van в z ze"),
-    ("det", "the il lo la i gli le el los las o os as der die den dem ein eine un una uno une an het l' il"),
+    (
+        "loc",
+        "in en em à a ad al allo alla nach в во w we at im nel nella nello negli nelle nei dans au aux ins zu "
+        "nell' all' sull'",
+    ),
+    ("from", "from aus dal dalla dallo dai dall' desde из od vom bei presso near verso hacia para"),
+    ("of", "of di del della dello dei degli delle dell' degl' d' de du des von do dos da das van в z ze"),
+    ("det", "the il lo la i gli le el los las o os as der die den dem ein eine un una uno une un' an het l' il"),
     ("and", "and e ed y et und и oraz"),
     (
         "title",

@@ -50,8 +50,13 @@ class LangData:
     demonyms: frozenset[str]
     # German capitalises every noun, so a capital after a name says nothing.
     capitalises_nouns: bool = False
+    # Every word of a name is capitalised ("Environmental Protection Agency", not "Parti socialiste").
+    names_end_capitalised: bool = False
     # Inflected names are linked through their nominative; none when the language is unknown.
     name_endings: tuple[tuple[str, str], ...] = ()
+    # First and last words that make a longer name a place ("Lake …", "… Sea").
+    place_heads_first: frozenset[str] = frozenset()
+    place_heads_last: frozenset[str] = frozenset()
 
 
 @lru_cache(maxsize=64)
@@ -67,7 +72,10 @@ def for_language(code: str | None) -> LangData:
             module.FUNCTION_WORDS,
             module.DEMONYMS,
             getattr(module, "CAPITALISES_NOUNS", False),
+            getattr(module, "NAMES_END_CAPITALISED", False),
             getattr(module, "NAME_ENDINGS", ()),
+            module.PLACE_HEADS_FIRST,
+            module.PLACE_HEADS_LAST,
         )
     mods = _MODULES.values()
     return LangData(
@@ -77,4 +85,6 @@ def for_language(code: str | None) -> LangData:
         frozenset().union(*(m.HONORIFICS for m in mods)),
         frozenset().union(*(m.FUNCTION_WORDS for m in mods)),
         frozenset().union(*(m.DEMONYMS for m in mods)),
+        place_heads_first=frozenset().union(*(m.PLACE_HEADS_FIRST for m in mods)),
+        place_heads_last=frozenset().union(*(m.PLACE_HEADS_LAST for m in mods)),
     )

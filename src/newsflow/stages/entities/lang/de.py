@@ -5,6 +5,8 @@ German capitalises every noun, so many towns named like nouns collide.
 
 # Every noun is capitalised: "Trumps Ehefrau" is not a longer name.
 CAPITALISES_NOUNS = True
+# Every word of a name is capitalised, so a name never ends in a lower-case word.
+NAMES_END_CAPITALISED = True
 # Gazetteer names that are ordinary words here when capitalised.
 STOP_NAMES = frozenset(
     {
@@ -115,3 +117,23 @@ DEMONYMS: frozenset[str] = frozenset()
 # written ("Deutschlands", "Russlands", "des Iraks"). A guess counts only if the
 # gazetteer has it.
 NAME_ENDINGS: tuple[tuple[str, str], ...] = (("es", ""), ("s", ""))
+# A name made of more than one word that starts (first set) or ends (second) with one
+# of these is a place, whatever the tagger's type ("Black Sea", "Mar Nero", "Lake Geneva").
+PLACE_HEADS_FIRST: frozenset[str] = frozenset({"golf", "insel", "kap"})
+PLACE_HEADS_LAST: frozenset[str] = frozenset(
+    {
+        "bucht",
+        "gebirge",
+        "gebirges",
+        "halbinsel",
+        "insel",
+        "inseln",
+        "meer",
+        "meeres",
+        "ozean",
+        "ozeans",
+        "see",
+        "tal",
+        "wüste",
+    }
+)

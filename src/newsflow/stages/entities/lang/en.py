@@ -1,5 +1,8 @@
 """English entity-extraction constants (folded). See ``lang/__init__.py``."""
 
+# Every word of a name is capitalised, so a name never ends in a lower-case word.
+NAMES_END_CAPITALISED = True
+
 # Gazetteer names that are ordinary words here when capitalised.
 STOP_NAMES = frozenset(
     {
@@ -402,5 +405,35 @@ DEMONYMS = frozenset(
         "zealanders",
         "zimbabwean",
         "zimbabweans",
+    }
+)
+# A name made of more than one word that starts (first set) or ends (second) with one
+# of these is a place, whatever the tagger's type ("Black Sea", "Mar Nero", "Lake Geneva").
+PLACE_HEADS_FIRST: frozenset[str] = frozenset({"cape", "gulf", "isle", "lake", "mount", "mt"})
+PLACE_HEADS_LAST: frozenset[str] = frozenset(
+    {
+        "archipelago",
+        "bay",
+        "coast",
+        "delta",
+        "desert",
+        "forest",
+        "glacier",
+        "gulf",
+        "harbor",
+        "harbour",
+        "island",
+        "islands",
+        "lake",
+        "mountain",
+        "mountains",
+        "ocean",
+        "park",
+        "peninsula",
+        "river",
+        "sea",
+        "strait",
+        "straits",
+        "valley",
     }
 )

@@ -57,3 +57,27 @@ FUNCTION_WORDS = frozenset(
 # Nationality words are lower-case in running text here; capitalised nouns ("Deutschen",
 # "Franzosen") are left to the tagger, which has MISC for them.
 DEMONYMS: frozenset[str] = frozenset()
+# A name made of more than one word that starts (first set) or ends (second) with one
+# of these is a place, whatever the tagger's type ("Black Sea", "Mar Nero", "Lake Geneva").
+PLACE_HEADS_FIRST: frozenset[str] = frozenset(
+    {
+        "bahía",
+        "cabo",
+        "cordillera",
+        "desierto",
+        "estrecho",
+        "golfo",
+        "isla",
+        "islas",
+        "lago",
+        "mar",
+        "monte",
+        "montes",
+        "océano",
+        "península",
+        "río",
+        "sierra",
+        "valle",
+    }
+)
+PLACE_HEADS_LAST: frozenset[str] = frozenset()

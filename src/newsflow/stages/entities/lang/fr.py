@@ -67,3 +67,26 @@ FUNCTION_WORDS = frozenset(
 # Nationality words are lower-case in running text here; capitalised nouns ("Deutschen",
 # "Franzosen") are left to the tagger, which has MISC for them.
 DEMONYMS: frozenset[str] = frozenset()
+# A name made of more than one word that starts (first set) or ends (second) with one
+# of these is a place, whatever the tagger's type ("Black Sea", "Mar Nero", "Lake Geneva").
+PLACE_HEADS_FIRST: frozenset[str] = frozenset(
+    {
+        "baie",
+        "cap",
+        "désert",
+        "détroit",
+        "fleuve",
+        "golfe",
+        "lac",
+        "massif",
+        "mer",
+        "mont",
+        "monts",
+        "océan",
+        "péninsule",
+        "vallée",
+        "île",
+        "îles",
+    }
+)
+PLACE_HEADS_LAST: frozenset[str] = frozenset()

@@ -162,3 +162,7 @@ DEMONYMS = frozenset(
         "zwitserse",
     }
 )
+# A name made of more than one word that starts (first set) or ends (second) with one
+# of these is a place, whatever the tagger's type ("Black Sea", "Mar Nero", "Lake Geneva").
+PLACE_HEADS_FIRST: frozenset[str] = frozenset({"golf", "kaap"})
+PLACE_HEADS_LAST: frozenset[str] = frozenset({"baai", "eiland", "eilanden", "meer", "oceaan", "zee"})

@@ -50,3 +50,23 @@ NAME_ENDINGS: tuple[tuple[str, str], ...] = (
     ("a", ""),
     ("u", ""),
 )
+# A name made of more than one word that starts (first set) or ends (second) with one
+# of these is a place, whatever the tagger's type ("Black Sea", "Mar Nero", "Lake Geneva").
+PLACE_HEADS_FIRST: frozenset[str] = frozenset(
+    {
+        "góry",
+        "jeziora",
+        "jezioro",
+        "morza",
+        "morze",
+        "ocean",
+        "oceanu",
+        "półwysep",
+        "rzeka",
+        "wyspa",
+        "wyspy",
+        "zatoka",
+        "zatoki",
+    }
+)
+PLACE_HEADS_LAST: frozenset[str] = frozenset()

@@ -65,3 +65,28 @@ NAME_ENDINGS: tuple[tuple[str, str], ...] = (
     ("е", ""),
     ("ов", "ы"),
 )
+# A name made of more than one word that starts (first set) or ends (second) with one
+# of these is a place, whatever the tagger's type ("Black Sea", "Mar Nero", "Lake Geneva").
+PLACE_HEADS_FIRST: frozenset[str] = frozenset(
+    {"гора", "горы", "залив", "озера", "озеро", "остров", "полуостров", "пролив", "река", "реке", "реки"}
+)
+PLACE_HEADS_LAST: frozenset[str] = frozenset(
+    {
+        "залив",
+        "залива",
+        "заливе",
+        "море",
+        "морем",
+        "морю",
+        "моря",
+        "океан",
+        "океана",
+        "океане",
+        "океаном",
+        "полуостров",
+        "полуострова",
+        "пролив",
+        "пролива",
+        "проливе",
+    }
+)
