@@ -20,6 +20,7 @@ from newsflow.stages.entities.extractor import (
     MAX_NAME_CHARS,
     _base_forms,
     _link_inflected,
+    _occurrences,
     _part_of_a_date,
     _place_by_its_head,
     _trim,
@@ -685,6 +686,18 @@ def test_a_tagger_span_longer_than_any_name_is_dropped() -> None:
     assert [m.text for m in found.entities] == ["Roma"] * 60  # the gazetteer's names, not the run
     short = EntityExtractor(tagger=FixedTagger([(0, 12, "ORG")]))(make("Sea Shepherd salva le balene.", "it"))
     assert [(m.text, m.type) for m in short.entities] == [("Sea Shepherd", "ORG")]
+
+
+def test_surname_search_gives_the_same_hits_with_find_and_with_one_automaton_pass() -> None:
+    names = ["Ana Ana", "Ana", "Choe Son Hui", "Hui", "Blinken", "Ян"]
+    chunk = "Ana Ana Ana, Choe Son Hui e Hui. Blinken; Blinkenx Ян Яна "
+    text = chunk * 3
+    by_find = _occurrences(text, names)
+    assert by_find == _occurrences(text, names, find_limit=0)
+    # str.find resumes after each hit, so a name's own hits never overlap ("Ana Ana Ana": one)
+    assert by_find["Ana Ana"] == [0, len(chunk), 2 * len(chunk)]
+    assert by_find["Blinken"][:2] == [33, 42]
+    assert _occurrences("", names, find_limit=0) == {name: [] for name in names}
 
 
 def test_a_longer_name_headed_by_a_sea_lake_or_mountain_is_a_place() -> None:

@@ -44,6 +44,8 @@ from dataclasses import dataclass
 from operator import attrgetter, itemgetter
 from typing import Any, Literal, Protocol, cast
 
+import ahocorasick
+
 from newsflow.errors import ConfigError
 from newsflow.models import Article, EntityGroup, EntityMention, EntityType
 from newsflow.stages.entities.gazetteer import GazEntry, Gazetteer, GazMatch, fold, load_gazetteer
@@ -64,6 +66,8 @@ MAX_CHARS = 200_000
 # title); of 217,811 names in the training and WikiNEuRal sets the longest has 158. Dropping such
 # spans also keeps composition linear: each gazetteer name inside a span looks at the span's rest.
 MAX_NAME_CHARS = 200
+# Characters × names up to which surnames are searched for with one str.find scan per name.
+_FIND_WORK_LIMIT = 2_000_000
 
 _SPACY_LABELS: dict[str, EntityType] = {
     "PER": "PER",
@@ -821,6 +825,35 @@ def _merge_inflected_people(mentions: list[_Mention], full: dict[str, tuple[str,
             m.canonical, m.kb_id = full[nominative[m.canonical]]
 
 
+def _occurrences(text: str, names: list[str], find_limit: int = _FIND_WORK_LIMIT) -> dict[str, list[int]]:
+    """Where each of ``names`` occurs in ``text``: the starts ``str.find`` gives, left to right,
+    each search resuming after the previous hit.
+
+    One ``find`` scan per name is fastest for an article's few people, but a 200 KB list of
+    thousands of names made that names × text (3 s a field); past ``find_limit`` one
+    Aho-Corasick pass over the text finds them all.
+    """
+    hits: dict[str, list[int]] = {name: [] for name in names}
+    if len(names) * len(text) <= find_limit:
+        for name in names:
+            starts = hits[name]
+            start = text.find(name)
+            while start != -1:
+                starts.append(start)
+                start = text.find(name, start + len(name))
+        return hits
+    automaton = ahocorasick.Automaton()
+    for name in names:
+        automaton.add_word(name, name)
+    automaton.make_automaton()
+    for last, name in automaton.iter(text):
+        start = last - len(name) + 1
+        starts = hits[name]
+        if not starts or start >= starts[-1] + len(name):
+            starts.append(start)
+    return hits
+
+
 def _add_surname_mentions(mentions: list[_Mention], article: Article) -> list[_Mention]:
     """Find bare surnames (and full names) of the article's multi-word people that no backend tagged.
 
@@ -844,9 +877,9 @@ def _add_surname_mentions(mentions: list[_Mention], article: Article) -> list[_M
     added = list(mentions)
     for field, text in fields:
         taken = _Intervals((m.start, m.end) for m in mentions if m.field == field)
+        found = _occurrences(text, names)
         for name in names:
-            start = text.find(name)
-            while start != -1:
+            for start in found[name]:
                 end = start + len(name)
                 boundary = (start == 0 or not text[start - 1].isalnum()) and (
                     end == len(text) or not text[end].isalnum()
@@ -855,7 +888,6 @@ def _add_surname_mentions(mentions: list[_Mention], article: Article) -> list[_M
                     canonical, kb_id = people[name]
                     added.append(_Mention(start, end, "PER", canonical, kb_id, field, None))
                     taken.add(start, end)
-                start = text.find(name, end)
     # by (field != "title", start) in two stable C-keyed sorts: "title" > "text"
     added.sort(key=attrgetter("start"))
     added.sort(key=attrgetter("field"), reverse=True)
