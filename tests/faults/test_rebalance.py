@@ -36,6 +36,11 @@ def articles(prefix: str, count: int) -> list[tuple[bytes, bytes]]:
 
 async def group_lag(group: str, topics: list[str]) -> int:
     """End offset minus committed offset, summed over every partition of ``topics`` (from the broker)."""
+    return sum((await partition_lags(group, topics)).values())
+
+
+async def partition_lags(group: str, topics: list[str]) -> dict[str, int]:
+    """End offset minus committed offset of each partition of ``topics``, keyed "topic[partition]"."""
     admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
     consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, isolation_level="read_committed")
     await admin.start()
@@ -48,7 +53,10 @@ async def group_lag(group: str, topics: list[str]) -> int:
         assert partitions, f"no partitions found for {topics}"
         committed = await admin.list_consumer_group_offsets(group)
         ends = await consumer.end_offsets(partitions)
-        return sum(max(0, ends[tp] - (committed[tp].offset if tp in committed else 0)) for tp in partitions)
+        return {
+            f"{tp.topic}[{tp.partition}]": max(0, ends[tp] - (committed[tp].offset if tp in committed else 0))
+            for tp in partitions
+        }
     finally:
         await consumer.stop()
         await admin.close()
@@ -60,7 +68,8 @@ def wait_for_zero_lag(group: str, topics: list[str], timeout: float = 240.0) -> 
         if run(group_lag(group, topics)) == 0:
             return time.monotonic() - started
         time.sleep(1.0)
-    raise AssertionError(f"lag of {group} on {topics} did not return to 0 in {timeout} s")
+    lags = run(partition_lags(group, topics))
+    raise AssertionError(f"lag of {group} did not return to 0 in {timeout} s: {lags}")
 
 
 def wait_until_owning(worker: Worker, topic: str, timeout: float = 120.0) -> None:
