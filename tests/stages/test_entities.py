@@ -302,6 +302,16 @@ def test_honorifics_are_trimmed_from_people() -> None:
     assert (m.text, m.kb_id) == ("Boris Johnson", "Q180589")
 
 
+def test_royal_titles_are_trimmed_like_honorifics() -> None:
+    # The PUD annotations leave the title out ("King [Salman]", "Kaiser [Meiji]", "император [Николай II]").
+    assert _trim("King Salman", 0, 11, "PER", for_language("en")) == (5, 11, "PER")
+    assert _trim("Kaiser Meiji", 0, 12, "PER", for_language("de")) == (7, 12, "PER")
+    assert _trim("императора Николая", 0, 18, "PER", for_language("ru")) == (11, 18, "PER")
+    # A title alone is left to the tagger's judgement (the band "Queen"), and other types keep theirs.
+    assert _trim("Queen", 0, 5, "PER", for_language("en")) == (0, 5, "PER")
+    assert _trim("King Abdullah University", 0, 24, "ORG", for_language("en")) == (0, 24, "ORG")
+
+
 def test_fallback_tagger_when_no_model() -> None:
     from newsflow.stages.entities.extractor import _CapitalisedSequenceTagger
     from newsflow.stages.entities.tokenize import tokenize

@@ -71,14 +71,22 @@ HONORIFICS = frozenset(
         "dr.",
         "frau",
         "herr",
+        "kaiser",
+        "kaiserin",
         "kanzler",
         "kanzlerin",
+        "könig",
+        "königin",
         "minister",
         "ministerin",
+        "papst",
+        "prinz",
+        "prinzessin",
         "prof",
         "prof.",
         "präsident",
         "präsidentin",
+        "zar",
     }
 )
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.

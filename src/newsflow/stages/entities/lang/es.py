@@ -28,7 +28,28 @@ STOP_NAMES = frozenset(
 STATE_CUES = frozenset({"estado"})
 # Titles stripped from the front of a person mention.
 HONORIFICS = frozenset(
-    {"don", "doña", "ministra", "ministro", "presidenta", "presidente", "señor", "señora", "sr", "sr.", "sra", "sra."}
+    {
+        "don",
+        "doña",
+        "emperador",
+        "emperatriz",
+        "ministra",
+        "ministro",
+        "papa",
+        "presidenta",
+        "presidente",
+        "princesa",
+        "príncipe",
+        "reina",
+        "rey",
+        "señor",
+        "señora",
+        "sr",
+        "sr.",
+        "sra",
+        "sra.",
+        "zar",
+    }
 )
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset(

@@ -36,7 +36,27 @@ STOP_NAMES = frozenset(
 STATE_CUES = frozenset({"etat", "état"})
 # Titles stripped from the front of a person mention.
 HONORIFICS = frozenset(
-    {"docteur", "dr", "m.", "madame", "ministre", "mlle", "mme", "mme.", "monsieur", "président", "présidente"}
+    {
+        "docteur",
+        "dr",
+        "empereur",
+        "impératrice",
+        "m.",
+        "madame",
+        "ministre",
+        "mlle",
+        "mme",
+        "mme.",
+        "monsieur",
+        "pape",
+        "prince",
+        "princesse",
+        "président",
+        "présidente",
+        "reine",
+        "roi",
+        "tsar",
+    }
 )
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset(

@@ -52,14 +52,20 @@ HONORIFICS = frozenset(
         "dottor",
         "dottore",
         "dottoressa",
+        "imperatore",
+        "imperatrice",
         "ministra",
         "ministro",
         "on.",
         "onorevole",
         "papa",
         "presidente",
+        "principe",
+        "principessa",
         "prof",
         "prof.",
+        "re",
+        "regina",
         "senatore",
         "senatrice",
         "sig",
@@ -67,6 +73,7 @@ HONORIFICS = frozenset(
         "signor",
         "signora",
         "signore",
+        "zar",
     }
 )
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.

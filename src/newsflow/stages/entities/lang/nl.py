@@ -5,7 +5,26 @@ STOP_NAMES = frozenset({"goes", "haar", "hem", "hof", "mei", "namen", "tan", "va
 # Next to a city/state name ("Washington"), these pick the state.
 STATE_CUES = frozenset({"deelstaat", "staat"})
 # Titles stripped from the front of a person mention.
-HONORIFICS = frozenset({"dhr", "dhr.", "meneer", "mevr.", "mevrouw", "minister", "premier", "president"})
+HONORIFICS = frozenset(
+    {
+        "dhr",
+        "dhr.",
+        "keizer",
+        "keizerin",
+        "koning",
+        "koningin",
+        "meneer",
+        "mevr.",
+        "mevrouw",
+        "minister",
+        "paus",
+        "premier",
+        "president",
+        "prins",
+        "prinses",
+        "tsaar",
+    }
+)
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset({"de", "een", "en", "het", "in", "met", "of", "op", "van", "voor"})
 # Nationality and religion words, capitalised in Dutch ("Amerikaanse troepen"): MISC, never a place.

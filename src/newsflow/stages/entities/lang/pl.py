@@ -13,7 +13,24 @@ STOP_NAMES = frozenset(
 # Next to a city/state name ("Washington"), these pick the state.
 STATE_CUES = frozenset({"stan", "stanie", "stanu"})
 # Titles stripped from the front of a person mention.
-HONORIFICS = frozenset({"minister", "pan", "pani", "premier", "prezydent"})
+HONORIFICS = frozenset(
+    {
+        "cesarz",
+        "cesarza",
+        "król",
+        "króla",
+        "królowa",
+        "książę",
+        "księcia",
+        "minister",
+        "pan",
+        "pani",
+        "papież",
+        "papieża",
+        "premier",
+        "prezydent",
+    }
+)
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset({"dla", "do", "i", "na", "o", "od", "w", "z"})
 # Nationality words are lower-case in running text here; capitalised nouns ("Deutschen",

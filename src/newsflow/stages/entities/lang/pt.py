@@ -35,7 +35,28 @@ STOP_NAMES = frozenset(
 STATE_CUES = frozenset({"estado"})
 # Titles stripped from the front of a person mention.
 HONORIFICS = frozenset(
-    {"dom", "dona", "ministra", "ministro", "presidenta", "presidente", "senhor", "senhora", "sr", "sr.", "sra", "sra."}
+    {
+        "czar",
+        "dom",
+        "dona",
+        "imperador",
+        "imperatriz",
+        "ministra",
+        "ministro",
+        "papa",
+        "presidenta",
+        "presidente",
+        "princesa",
+        "príncipe",
+        "rainha",
+        "rei",
+        "senhor",
+        "senhora",
+        "sr",
+        "sr.",
+        "sra",
+        "sra.",
+    }
 )
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset(

@@ -16,7 +16,43 @@ STOP_NAMES = frozenset(
 # Next to a city/state name ("Washington"), these pick the state.
 STATE_CUES = frozenset({"штат", "штата", "штате", "штату"})
 # Titles stripped from the front of a person mention.
-HONORIFICS = frozenset({"господин", "госпожа", "министр", "президент", "премьер"})
+HONORIFICS = frozenset(
+    {
+        "господин",
+        "госпожа",
+        "император",
+        "императора",
+        "императором",
+        "императору",
+        "императрица",
+        "императрицы",
+        "князь",
+        "князю",
+        "князя",
+        "королева",
+        "королевы",
+        "королем",
+        "король",
+        "королю",
+        "короля",
+        "королём",
+        "министр",
+        "папа",
+        "папе",
+        "папой",
+        "папы",
+        "президент",
+        "премьер",
+        "принц",
+        "принца",
+        "принцу",
+        "царем",
+        "царь",
+        "царю",
+        "царя",
+        "царём",
+    }
+)
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset({"в", "для", "и", "на", "о", "об", "от", "по", "с"})
 # Nationality words are lower-case in running text here; capitalised nouns ("Deutschen",
