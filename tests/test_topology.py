@@ -266,9 +266,17 @@ def test_commit_markers_after_the_last_record_are_not_records_waiting() -> None:
     class Consumer:
         """Fetch positions and tracked-but-unacked events, as faust's consumer keeps them."""
 
-        def __init__(self, positions: dict[TP, int], unacked: int) -> None:
+        def __init__(
+            self,
+            positions: dict[TP, int],
+            unacked: int,
+            skipped: dict[TP, int] | None = None,
+            committed: dict[TP, int] | None = None,
+        ) -> None:
             self.positions = positions
             self._unacked_messages = set(range(unacked))
+            self._skipped = skipped or {}
+            self._committed_offset = committed or {}
 
         async def position(self, tp: TP) -> int:
             if tp not in self.positions:
@@ -284,6 +292,16 @@ def test_commit_markers_after_the_last_record_are_not_records_waiting() -> None:
     assert asyncio.run(_records_waiting(stuck, {analysed, raw}, {analysed: 143, raw: 25})) == 24
     # A partition revoked while the timer runs is skipped: an exception in a faust timer crashes the worker.
     assert asyncio.run(_records_waiting(stuck, {analysed, raw, TP("news.raw", 1)}, {analysed: 143, raw: 25})) == 24
+    # An event skipped during a rebalance and fetched past, with no seek back to read it again: the
+    # partition looks fully read, but offsets 21-24 wait behind the hole at 21 until a restart.
+    hole = Consumer({analysed: 143, raw: 25}, unacked=0, skipped={raw: 21})
+    assert asyncio.run(_records_waiting(hole, {analysed, raw}, {analysed: 143, raw: 25})) == 4
+    # Once the seek back has happened the position is at or before the hole: the fetch counts it.
+    reread = Consumer({analysed: 143, raw: 18}, unacked=0, skipped={raw: 21})
+    assert asyncio.run(_records_waiting(reread, {analysed, raw}, {analysed: 143, raw: 25})) == 7
+    # A skip from before the partition went to another worker and came back, committed past since: no hole.
+    returned = Consumer({analysed: 143, raw: 25}, unacked=0, skipped={raw: 21}, committed={raw: 25})
+    assert asyncio.run(_records_waiting(returned, {analysed, raw}, {analysed: 143, raw: 25})) == 0
 
 
 def test_handled_but_never_committed_events_count_as_waiting() -> None:

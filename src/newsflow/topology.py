@@ -308,16 +308,30 @@ async def _records_waiting(consumer: Any, assignment: set[Any], end_offsets: Map
     handed to an agent, so a partition written by several producers ends with several markers past
     the last committed record: in the ten-rebalance test an idle worker showed lag 3 and was
     restarted as stalled 120 s later. The fetch position moves past markers.
+
+    Also records fetched and skipped: faust's stream loop drops an event fetched just before a
+    rebalance, and GatedConsumer keeps it unacked so that it is read again after the seek back to
+    the committed offset that normally follows. When that seek came first, the fetch position is
+    already past the record and nothing reads it again: the partition sits idle with lag the
+    committed offset shows and neither count above does (the ten-rebalance test waited 240 s on it).
     """
     waiting = len(getattr(consumer, "_unacked_messages", ()))
+    skipped: Mapping[Any, int] = getattr(consumer, "_skipped", {})
+    # A skip the group has committed past (another worker read the partition meanwhile) leaves no hole.
+    committed: Mapping[Any, int | None] = getattr(consumer, "_committed_offset", {})
     for tp in assignment:
         end = end_offsets.get(tp)
         try:
             position = await consumer.position(tp)
         except Exception:  # revoked by a rebalance since the assignment was read; an exception here crashed faust
             continue
-        if end is not None and position is not None:
+        if position is None:
+            continue
+        if end is not None:
             waiting += max(0, end - position)
+        first_skipped = skipped.get(tp)
+        if first_skipped is not None and first_skipped >= (committed.get(tp) or 0):
+            waiting += max(0, position - first_skipped)
     return waiting
 
 
@@ -372,6 +386,14 @@ def _add_operational_endpoints(app: faust.App, settings: Settings, metrics: Stag
         if watch.stalled:
             return web.json({"status": "stalled", "seconds": round(watch.stalled_for)}, status=503)
         return web.json({"status": "ok", "version": __version__})
+
+    @app.page("/debug/partitions")
+    async def partitions(web: Any, request: Any) -> Any:
+        """Per assigned partition: committed, read, fetched and handled offsets, and the table recovery.
+
+        The same report a stalled worker logs on its way out; read it when a worker sits idle with lag.
+        """
+        return web.text(await _stall_report(app))
 
     async def count_rebalance(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
         metrics.rebalances.inc()

@@ -62,14 +62,23 @@ async def partition_lags(group: str, topics: list[str]) -> dict[str, int]:
         await admin.close()
 
 
-def wait_for_zero_lag(group: str, topics: list[str], timeout: float = 240.0) -> float:
+def wait_for_zero_lag(group: str, topics: list[str], workers: list[Worker], timeout: float = 240.0) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if run(group_lag(group, topics)) == 0:
             return time.monotonic() - started
         time.sleep(1.0)
     lags = run(partition_lags(group, topics))
-    raise AssertionError(f"lag of {group} did not return to 0 in {timeout} s: {lags}")
+    views = "\n".join(partitions_view(worker) for worker in workers)
+    raise AssertionError(f"lag of {group} did not return to 0 in {timeout} s: {lags}\n{views}")
+
+
+def partitions_view(worker: Worker) -> str:
+    """The worker's /debug/partitions report: its offsets per assigned partition, for a failure message."""
+    try:
+        return f"worker on port {worker.web_port}:\n{worker.get('/debug/partitions').decode()}"
+    except OSError as exc:
+        return f"worker on port {worker.web_port}: {exc}"
 
 
 def wait_until_owning(worker: Worker, topic: str, timeout: float = 120.0) -> None:
@@ -140,12 +149,12 @@ def test_keeps_consuming_through_ten_rebalances(tmp_path: Path) -> None:
             batch = articles(f"join{cycle}", 10)
             run(produce(namespace.topic("raw"), batch))
             produced += len(batch)
-            catch_up_seconds.append(wait_for_zero_lag(group, [namespace.topic("raw")]))
+            catch_up_seconds.append(wait_for_zero_lag(group, [namespace.topic("raw")], [first.worker, second]))
             assert second.terminate() == 0, second.log_tail()
             batch = articles(f"leave{cycle}", 10)
             run(produce(namespace.topic("raw"), batch))
             produced += len(batch)
-            catch_up_seconds.append(wait_for_zero_lag(group, [namespace.topic("raw")]))
+            catch_up_seconds.append(wait_for_zero_lag(group, [namespace.topic("raw")], [first.worker]))
             assert first.worker.alive() or first.worker.process.returncode == RESTART_EXIT_CODE, first.worker.log_tail()
         # Count distinct ids, so that a repeated output fails the assertion below instead of ending the wait early.
         outputs = run(
@@ -162,6 +171,9 @@ def test_keeps_consuming_through_ten_rebalances(tmp_path: Path) -> None:
         assert repeated == 0, "exactly-once: an article was published twice"
         # One stall in ten rebalances has been seen (about one CI run in five); every rebalance stalling would not pass.
         assert first.restarts <= 1, f"{first.restarts} stalls in ten rebalances; log in {log}"
+        # The last worker standing holds every partition, and its debug page names them with their offsets.
+        report = first.worker.get("/debug/partitions").decode()
+        assert all(f"{namespace.topic('raw')}/{p}: committed=" in report for p in range(4)), report
     finally:
         if second is not None:
             second.terminate()  # a no-op once it has left; a failed wait must not leave it running
