@@ -782,3 +782,45 @@ def test_a_curated_person_in_cyrillic_keeps_its_surname_mentions(default: Entity
     }
     people = {g.canonical: g.mention_count for g in article.entity_groups if g.type == "PER"}
     assert people == {"Dmitry Medvedev": 4, "Viktor Orbán": 2}
+
+
+def test_a_place_right_before_a_person_is_a_name_of_its_own(default: EntityExtractor) -> None:
+    # Russian and Polish news name the office's country in the genitive just before the person
+    # ("Президент России Владимир Путин"); read as one run of names that was one person,
+    # "России Владимир Путин", linked to nothing.
+    text = "Президент России Владимир Путин провел встречу с Дональдом Трампом. Позиция Трампа не изменилась."
+    article = default(make(text, "ru"))
+    assert [(m.text, m.type, m.kb_id) for m in article.entities] == [
+        ("России", "LOC", "Q159"),
+        ("Владимир Путин", "PER", "Q7747"),
+        ("Дональдом Трампом", "PER", "Q22686"),
+        ("Трампа", "PER", "Q22686"),
+    ]
+
+
+def test_a_run_of_names_splits_only_where_a_person_begins() -> None:
+    # Per-token scores (O, B-PER, I-PER, B-ORG, I-ORG, B-LOC, I-LOC, B-MISC, I-MISC) for
+    # "России Владимир Путин" and for "VfL Osnabrück": B-LOC then B-PER splits; B-ORG then
+    # B-LOC is one club's name, and stays one run.
+    import numpy as np
+
+    from newsflow.stages.entities.tagger import PerceptronTagger
+
+    place_person = np.array(
+        [
+            [0.2, 1.2, -1.0, -1.0, -1.0, 3.5, 0.0, -1.0, -1.0],
+            [-2.0, 8.3, 1.8, -0.4, -1.0, -1.0, -1.0, -1.0, -1.0],
+            [-3.0, -1.0, 10.5, -1.0, -1.0, -1.0, 2.4, -1.0, 2.0],
+        ]
+    )
+    club = np.array(
+        [
+            [0.0, -1.0, -1.0, 4.0, 0.5, -1.0, -1.0, -1.0, -1.0],
+            [0.0, -1.0, -1.0, -1.0, 1.0, 3.0, 0.5, -1.0, -1.0],
+        ]
+    )
+    for scores, expected in ((place_person, ([0, 1], [0, 2], [2, 0])), (club, ([0], [1], [1]))):
+        caps = np.ones(len(scores), bool)
+        runs = PerceptronTagger._runs(scores, caps, 0.0, -1.0, [0])
+        assert runs is not None
+        assert (runs[0].tolist(), runs[1].tolist(), runs[2]) == expected

@@ -56,6 +56,7 @@ __all__ = [
 TAGS: Final = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC")
 ENTITY_TYPES: Final = ("PER", "ORG", "LOC", "MISC")
 N_TAGS: Final = len(TAGS)
+_PER: Final = ENTITY_TYPES.index("PER")
 
 # Window slots: where a word sits relative to the token being scored. The
 # current token has two slots so capitalisation can mean something different
@@ -77,6 +78,10 @@ MAX_TOKENS: Final = 300_000
 MAX_TOKEN_CHARS: Final = 64
 
 MODEL_FILE: Final = "ner_tagger.npz"
+# A token inside a run starts a person's name of its own when its best B- score beats its best I- score
+# by this much, B-PER is its best B- tag, and the token before is not typed PER: "Президент [России]
+# [Владимир Путин]" (tags B-LOC, B-PER, I-PER). Chosen on development sets (docs/ner-training.md).
+NEW_NAME_MARGIN: Final = 1.0
 _CACHE_LIMIT: Final = 400_000
 # The memo's vectors are N_SLOTS x (hidden size) floats per word; this bounds
 # their bytes too, so a wider hidden layer means fewer remembered words.
@@ -1166,7 +1171,8 @@ class PerceptronTagger:
 
         Independent per-token decisions often disagree inside one name
         ("Ferdinando/PER Vicentini/ORG"); a run of adjacent entity tokens is
-        nearly always one name, so it becomes one span and the types vote.
+        nearly always one name, so it becomes one span and the types vote,
+        unless a token in it is clearly the beginning of another name.
         """
         # A token is inside a name when its best entity tag beats O by more
         # than the model's tuned margin. Hysteresis: a capitalised token with a
@@ -1202,8 +1208,18 @@ class PerceptronTagger:
         breaks = _run_breaks(idx)
         if seg_first is not None:
             breaks |= seg_first[idx]
+        # A person named right after a place or an organisation ("США Дональд Трамп", "prezydent Francji
+        # Nicolas Sarkozy"): the person's first token says B-PER, not I-. Only into a person: other pairs
+        # are more often one name ("VfL Osnabrück", "Deutschen Theater Berlin").
+        type_scores = np.maximum(scores[idx, 1::2], scores[idx, 2::2])
+        b_scores = scores[idx, 1::2]
+        token_type = type_scores.argmax(axis=1)
+        breaks[1:] |= (
+            (b_scores[1:].max(axis=1) - scores[idx[1:], 2::2].max(axis=1) > NEW_NAME_MARGIN)
+            & (b_scores[1:].argmax(axis=1) == _PER)
+            & (token_type[:-1] != _PER)
+        )
         run_start = np.flatnonzero(breaks)
         run_last = np.append(run_start[1:], len(idx)) - 1
-        type_scores = np.maximum(scores[idx, 1::2], scores[idx, 2::2])
         run_type = np.add.reduceat(type_scores, run_start, axis=0).argmax(axis=1)
         return idx[run_start], idx[run_last], run_type.tolist()
