@@ -672,6 +672,10 @@ def test_trim_keeps_the_particles_of_people() -> None:
     assert _trim("de Palacio", 0, 10, "PER", es) == (0, 10, "PER")
     assert _trim("mercato del lavoro", 0, 18, "ORG", it) is None
     assert _trim("東京", 0, 2, "LOC", it) == (0, 2, "LOC")  # a caseless script has no lower case
+    # A name never ends in a verb, though Italian names may end in a lower-case word ("Unione europea").
+    assert _trim("Commissione sia", 0, 15, "ORG", it) == (0, 11, "ORG")
+    assert _trim("Unione europea", 0, 14, "ORG", it) == (0, 14, "ORG")
+    assert _trim("Commissario Monti", 0, 17, "PER", it) == (12, 17, "PER")
 
 
 def test_trim_drops_a_sentence_full_stop_and_in_english_a_trailing_lower_case_word() -> None:

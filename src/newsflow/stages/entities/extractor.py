@@ -517,11 +517,11 @@ def _trim(text: str, start: int, end: int, etype: EntityType, ld: LangData) -> t
             start = word.end()
             while start < end and not text[start].isalnum():
                 start += 1
-    # "Giorno della" -> "Giorno"; a span of nothing but "Gli" is no entity.
+    # "Giorno della" -> "Giorno", "Commissione sia" -> "Commissione"; a span of nothing but "Gli" is no entity.
     while start < end:
         cut = max(text.rfind(" ", start, end), text.rfind("\n", start, end))
-        last = text[cut + 1 : end] if cut >= 0 else text[start:end]
-        if last.lower() not in ld.function_words:
+        last = (text[cut + 1 : end] if cut >= 0 else text[start:end]).lower()
+        if last not in ld.function_words and last not in ld.verb_forms:
             break
         if cut < 0:
             return None

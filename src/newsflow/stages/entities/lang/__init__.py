@@ -17,6 +17,9 @@ Each ``<xx>.py`` module defines three frozensets of *folded* strings (see
     titles stripped from the front of a person mention.
 ``FUNCTION_WORDS``
     articles and prepositions a tagger span may not end with or consist of.
+``VERB_FORMS`` (optional)
+    frequent verb forms a tagger span may not end with either ("Commissione sia"), in the
+    languages whose names may end in a lower-case word (English and German drop any).
 ``DEMONYMS``
     nationality and religion words ("Dutch", "Ukrainians"): a mention that is
     nothing else is typed MISC, never linked as a place.
@@ -57,6 +60,7 @@ class LangData:
     # First and last words that make a longer name a place ("Lake …", "… Sea").
     place_heads_first: frozenset[str] = frozenset()
     place_heads_last: frozenset[str] = frozenset()
+    verb_forms: frozenset[str] = frozenset()
 
 
 @lru_cache(maxsize=64)
@@ -76,6 +80,7 @@ def for_language(code: str | None) -> LangData:
             getattr(module, "NAME_ENDINGS", ()),
             module.PLACE_HEADS_FIRST,
             module.PLACE_HEADS_LAST,
+            getattr(module, "VERB_FORMS", frozenset()),
         )
     mods = _MODULES.values()
     return LangData(

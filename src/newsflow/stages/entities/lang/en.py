@@ -53,6 +53,7 @@ STATE_CUES = frozenset({"state"})
 HONORIFICS = frozenset(
     {
         "chancellor",
+        "commissioner",
         "czar",
         "dame",
         "dr",

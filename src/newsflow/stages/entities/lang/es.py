@@ -29,6 +29,8 @@ STATE_CUES = frozenset({"estado"})
 # Titles stripped from the front of a person mention.
 HONORIFICS = frozenset(
     {
+        "comisaria",
+        "comisario",
         "don",
         "doña",
         "emperador",
@@ -73,6 +75,30 @@ FUNCTION_WORDS = frozenset(
         "unas",
         "unos",
         "y",
+    }
+)
+# Frequent verb forms (and "same"): never the last word of a name ("Commissione sia" -> "Commissione").
+VERB_FORMS = frozenset(
+    {
+        "debe",
+        "deben",
+        "dice",
+        "era",
+        "es",
+        "ha",
+        "hace",
+        "han",
+        "haya",
+        "misma",
+        "mismas",
+        "mismo",
+        "mismos",
+        "puede",
+        "pueden",
+        "sea",
+        "sean",
+        "será",
+        "son",
     }
 )
 # Nationality words are lower-case in running text here; capitalised nouns ("Deutschen",

@@ -37,6 +37,7 @@ STATE_CUES = frozenset({"etat", "état"})
 # Titles stripped from the front of a person mention.
 HONORIFICS = frozenset(
     {
+        "commissaire",
         "docteur",
         "dr",
         "empereur",
@@ -82,6 +83,26 @@ FUNCTION_WORDS = frozenset(
         "sur",
         "un",
         "une",
+    }
+)
+# Frequent verb forms (and "same"): never the last word of a name ("Commissione sia" -> "Commissione").
+VERB_FORMS = frozenset(
+    {
+        "a",
+        "dit",
+        "doit",
+        "doivent",
+        "est",
+        "fait",
+        "même",
+        "mêmes",
+        "ont",
+        "peut",
+        "peuvent",
+        "sera",
+        "soit",
+        "sont",
+        "était",
     }
 )
 # Nationality words are lower-case in running text here; capitalised nouns ("Deutschen",

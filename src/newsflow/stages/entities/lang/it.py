@@ -47,6 +47,8 @@ STATE_CUES = frozenset({"stato"})
 # Titles stripped from the front of a person mention.
 HONORIFICS = frozenset(
     {
+        "commissaria",
+        "commissario",
         "dott",
         "dott.",
         "dottor",
@@ -137,6 +139,35 @@ FUNCTION_WORDS = frozenset(
         "un",
         "una",
         "uno",
+    }
+)
+# Frequent verb forms (and "same"): never the last word of a name ("Commissione sia" -> "Commissione").
+VERB_FORMS = frozenset(
+    {
+        "abbia",
+        "deve",
+        "devono",
+        "dice",
+        "era",
+        "erano",
+        "fa",
+        "fanno",
+        "ha",
+        "hanno",
+        "ho",
+        "possono",
+        "può",
+        "saranno",
+        "sarà",
+        "sia",
+        "siano",
+        "sono",
+        "stessa",
+        "stesse",
+        "stessi",
+        "stesso",
+        "vuole",
+        "è",
     }
 )
 # Nationality words are lower-case in running text here; capitalised nouns ("Deutschen",

@@ -7,8 +7,10 @@ STATE_CUES = frozenset({"deelstaat", "staat"})
 # Titles stripped from the front of a person mention.
 HONORIFICS = frozenset(
     {
+        "commissaris",
         "dhr",
         "dhr.",
+        "eurocommissaris",
         "keizer",
         "keizerin",
         "koning",

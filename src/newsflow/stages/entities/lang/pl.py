@@ -17,6 +17,7 @@ HONORIFICS = frozenset(
     {
         "cesarz",
         "cesarza",
+        "komisarz",
         "król",
         "króla",
         "królowa",
@@ -33,6 +34,19 @@ HONORIFICS = frozenset(
 )
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset({"dla", "do", "i", "na", "o", "od", "w", "z"})
+# Frequent verb forms (and "same"): never the last word of a name ("Commissione sia" -> "Commissione").
+VERB_FORMS = frozenset(
+    {
+        "byli",
+        "był",
+        "była",
+        "było",
+        "będzie",
+        "jest",
+        "może",
+        "musi",
+    }
+)
 # Nationality words are lower-case in running text here; capitalised nouns ("Deutschen",
 # "Franzosen") are left to the tagger, which has MISC for them.
 DEMONYMS: frozenset[str] = frozenset()

@@ -36,6 +36,8 @@ STATE_CUES = frozenset({"estado"})
 # Titles stripped from the front of a person mention.
 HONORIFICS = frozenset(
     {
+        "comissária",
+        "comissário",
         "czar",
         "dom",
         "dona",
@@ -82,6 +84,27 @@ FUNCTION_WORDS = frozenset(
         "por",
         "um",
         "uma",
+    }
+)
+# Frequent verb forms (and "same"): never the last word of a name ("Commissione sia" -> "Commissione").
+VERB_FORMS = frozenset(
+    {
+        "deve",
+        "devem",
+        "diz",
+        "era",
+        "faz",
+        "foi",
+        "mesma",
+        "mesmo",
+        "pode",
+        "podem",
+        "seja",
+        "será",
+        "são",
+        "tem",
+        "têm",
+        "é",
     }
 )
 # Nationality words are lower-case in running text here; capitalised nouns ("Deutschen",

@@ -20,6 +20,7 @@ HONORIFICS = frozenset(
     {
         "господин",
         "госпожа",
+        "еврокомиссар",
         "император",
         "императора",
         "императором",
@@ -29,6 +30,7 @@ HONORIFICS = frozenset(
         "князь",
         "князю",
         "князя",
+        "комиссар",
         "королева",
         "королевы",
         "королем",
@@ -55,6 +57,21 @@ HONORIFICS = frozenset(
 )
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset({"в", "для", "и", "на", "о", "об", "от", "по", "с"})
+# Frequent verb forms (and "same"): never the last word of a name ("Commissione sia" -> "Commissione").
+VERB_FORMS = frozenset(
+    {
+        "будет",
+        "был",
+        "была",
+        "были",
+        "было",
+        "должен",
+        "должна",
+        "должны",
+        "может",
+        "является",
+    }
+)
 # Nationality words are lower-case in running text here; capitalised nouns ("Deutschen",
 # "Franzosen") are left to the tagger, which has MISC for them.
 DEMONYMS: frozenset[str] = frozenset()
