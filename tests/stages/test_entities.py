@@ -302,6 +302,15 @@ def test_honorifics_are_trimmed_from_people() -> None:
     assert (m.text, m.kb_id) == ("Boris Johnson", "Q180589")
 
 
+def test_a_function_word_at_a_sentence_start_is_no_town(gazetteer_only: EntityExtractor) -> None:
+    # "Una" and "Este" are towns (India, Italy), and articles or pronouns when they open a sentence.
+    assert gazetteer_only(make("Una riforma è necessaria.", "it")).entities == []
+    assert gazetteer_only(make("Este año la economía creció.", "es")).entities == []
+    # The town keeps its name where the language has no such word.
+    english = gazetteer_only(make("Floods hit Una in Himachal Pradesh.", "en"))
+    assert [m.text for m in english.entities] == ["Una", "Himachal Pradesh"]
+
+
 def test_royal_titles_are_trimmed_like_honorifics() -> None:
     # The PUD annotations leave the title out ("King [Salman]", "Kaiser [Meiji]", "император [Николай II]").
     assert _trim("King Salman", 0, 11, "PER", for_language("en")) == (5, 11, "PER")

@@ -358,7 +358,7 @@ class EntityExtractor:
         if answers is None or answers.size >= _SPAN_CACHE_LIMIT:
             answers = self._span_answers[ld] = _SpanAnswers()
         spans = _trimmed_spans(text, ner_spans, ld, answers)
-        matches = self.gazetteer.find(text, ld.stop_names)
+        matches = self.gazetteer.find(text, ld.words_not_names)
         if field == "text":
             spans = [_extend_person(text, s, self.gazetteer, ld) for s in spans]
         return self._compose(text, field, spans, matches, ld, answers)

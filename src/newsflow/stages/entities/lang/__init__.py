@@ -61,6 +61,8 @@ class LangData:
     place_heads_first: frozenset[str] = frozenset()
     place_heads_last: frozenset[str] = frozenset()
     verb_forms: frozenset[str] = frozenset()
+    # What a gazetteer match may never be: stop names, function words, verb forms ("Una" is a river).
+    words_not_names: frozenset[str] = frozenset()
 
 
 @lru_cache(maxsize=64)
@@ -68,6 +70,7 @@ def for_language(code: str | None) -> LangData:
     """Constants for ISO 639-1 ``code``; the union of every language's when unknown."""
     module = _MODULES.get((code or "").lower())
     if module is not None:
+        verb_forms: frozenset[str] = getattr(module, "VERB_FORMS", frozenset())
         return LangData(
             code or "und",
             module.STOP_NAMES,
@@ -80,16 +83,20 @@ def for_language(code: str | None) -> LangData:
             getattr(module, "NAME_ENDINGS", ()),
             module.PLACE_HEADS_FIRST,
             module.PLACE_HEADS_LAST,
-            getattr(module, "VERB_FORMS", frozenset()),
+            verb_forms,
+            module.STOP_NAMES | module.FUNCTION_WORDS | verb_forms,
         )
     mods = _MODULES.values()
+    stop_names = frozenset().union(*(m.STOP_NAMES for m in mods))
     return LangData(
         "und",
-        frozenset().union(*(m.STOP_NAMES for m in mods)),
+        stop_names,
         frozenset().union(*(m.STATE_CUES for m in mods)),
         frozenset().union(*(m.HONORIFICS for m in mods)),
         frozenset().union(*(m.FUNCTION_WORDS for m in mods)),
         frozenset().union(*(m.DEMONYMS for m in mods)),
         place_heads_first=frozenset().union(*(m.PLACE_HEADS_FIRST for m in mods)),
         place_heads_last=frozenset().union(*(m.PLACE_HEADS_LAST for m in mods)),
+        # Only stop names: one language's function word is another's name ("Die", "Den").
+        words_not_names=stop_names,
     )
