@@ -316,9 +316,20 @@ def test_royal_titles_are_trimmed_like_honorifics() -> None:
     assert _trim("King Salman", 0, 11, "PER", for_language("en")) == (5, 11, "PER")
     assert _trim("Kaiser Meiji", 0, 12, "PER", for_language("de")) == (7, 12, "PER")
     assert _trim("императора Николая", 0, 18, "PER", for_language("ru")) == (11, 18, "PER")
-    # A title alone is left to the tagger's judgement (the band "Queen"), and other types keep theirs.
-    assert _trim("Queen", 0, 5, "PER", for_language("en")) == (0, 5, "PER")
+    # A title alone is no person ("the Queen said", "el Comisario"); an organisation keeps its title.
+    assert _trim("Queen", 0, 5, "PER", for_language("en")) is None
+    assert _trim("Comisario", 0, 9, "PER", for_language("es")) is None
     assert _trim("King Abdullah University", 0, 24, "ORG", for_language("en")) == (0, 24, "ORG")
+
+
+def test_an_office_holder_the_tagger_took_for_an_office_is_the_person() -> None:
+    it, en = for_language("it"), for_language("en")
+    assert _trim("Commissario Monti", 0, 17, "ORG", it) == (12, 17, "PER")
+    assert _trim("Commissioner Monti", 0, 18, "ORG", en) == (13, 18, "PER")
+    # Titles that begin companies' and bodies' names, and offices with lower-case words, stay ORG.
+    assert _trim("General Motors", 0, 14, "ORG", en) == (0, 14, "ORG")
+    assert _trim("Queen Mary University", 0, 21, "ORG", en) == (0, 21, "ORG")
+    assert _trim("Ministro degli Esteri", 0, 21, "ORG", it) == (0, 21, "ORG")
 
 
 def test_fallback_tagger_when_no_model() -> None:

@@ -494,6 +494,8 @@ def _trim(text: str, start: int, end: int, etype: EntityType, ld: LangData) -> t
     while end > start and not (text[end - 1].isalnum() or text[end - 1] == "."):
         end -= 1
     end = _without_full_stop(text, start, end)
+    if etype == "ORG" and _titled_person(text[start:end], ld):
+        etype = "PER"  # "Commissario Monti", which the tagger took for an office
     if etype == "PER":
         while True:
             word = _WORD_RE.match(text, start)
@@ -544,7 +546,19 @@ def _trim(text: str, start: int, end: int, etype: EntityType, ld: LangData) -> t
     # No capital anywhere ("lavoro", "concorrenza"): in a cased script that is no name.
     if text[start:end].islower():
         return None
+    # A title alone ("el Comisario", "the President") is no person.
+    if etype == "PER" and text[start:end].lower() in ld.honorifics:
+        return None
     return start, end, etype
+
+
+def _titled_person(span: str, ld: LangData) -> bool:
+    """``span`` is a title and one or more capitalised words ("Commissioner Monti", not "General Motors")."""
+    words = _WORD_RE.findall(span)
+    if len(words) < 2:
+        return False
+    title = words[0].lower()
+    return title in ld.honorifics and title not in ld.titles_in_names and all(word[0].isupper() for word in words[1:])
 
 
 def _without_full_stop(text: str, start: int, end: int) -> int:

@@ -14,7 +14,9 @@ Each ``<xx>.py`` module defines three frozensets of *folded* strings (see
     words that, next to a name shared by a city and a state ("Washington"),
     select the state.
 ``HONORIFICS``
-    titles stripped from the front of a person mention.
+    titles stripped from the front of a person mention. A title alone is no person ("the
+    Commissioner"), and a span typed ORG that is a title and capitalised words ("Commissario
+    Monti") is the person, unless the title is one of ``TITLES_IN_NAMES`` ("General Motors").
 ``FUNCTION_WORDS``
     articles and prepositions a tagger span may not end with or consist of.
 ``VERB_FORMS`` (optional)
@@ -61,8 +63,10 @@ class LangData:
     place_heads_first: frozenset[str] = frozenset()
     place_heads_last: frozenset[str] = frozenset()
     verb_forms: frozenset[str] = frozenset()
-    # What a gazetteer match may never be: stop names, function words, verb forms ("Una" is a river).
+    # What a gazetteer match may never be: stop names, function words, verb forms ("Una" is a town).
     words_not_names: frozenset[str] = frozenset()
+    # Honorifics that also begin organisations' names ("General Motors"): see TITLES_IN_NAMES.
+    titles_in_names: frozenset[str] = frozenset()
 
 
 @lru_cache(maxsize=64)
@@ -85,6 +89,7 @@ def for_language(code: str | None) -> LangData:
             module.PLACE_HEADS_LAST,
             verb_forms,
             module.STOP_NAMES | module.FUNCTION_WORDS | verb_forms,
+            getattr(module, "TITLES_IN_NAMES", frozenset()),
         )
     mods = _MODULES.values()
     stop_names = frozenset().union(*(m.STOP_NAMES for m in mods))
@@ -99,4 +104,5 @@ def for_language(code: str | None) -> LangData:
         place_heads_last=frozenset().union(*(m.PLACE_HEADS_LAST for m in mods)),
         # Only stop names: one language's function word is another's name ("Die", "Den").
         words_not_names=stop_names,
+        titles_in_names=frozenset().union(*(getattr(m, "TITLES_IN_NAMES", frozenset()) for m in mods)),
     )

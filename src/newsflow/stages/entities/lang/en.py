@@ -92,6 +92,28 @@ HONORIFICS = frozenset(
         "tsar",
     }
 )
+# Titles that also begin the names of organisations and places ("General Motors", "King's College"):
+# a span the tagger typed ORG is not read as the titled person when it starts with one of these.
+TITLES_IN_NAMES = frozenset(
+    {
+        "czar",
+        "dame",
+        "emperor",
+        "empress",
+        "general",
+        "judge",
+        "justice",
+        "king",
+        "lady",
+        "lord",
+        "pope",
+        "prince",
+        "princess",
+        "queen",
+        "sir",
+        "tsar",
+    }
+)
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset(
     {

@@ -53,6 +53,20 @@ HONORIFICS = frozenset(
         "zar",
     }
 )
+# Titles that also begin the names of organisations and places ("General Motors", "King's College"):
+# a span the tagger typed ORG is not read as the titled person when it starts with one of these.
+TITLES_IN_NAMES = frozenset(
+    {
+        "emperador",
+        "emperatriz",
+        "papa",
+        "princesa",
+        "príncipe",
+        "reina",
+        "rey",
+        "zar",
+    }
+)
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset(
     {

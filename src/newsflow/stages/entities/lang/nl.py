@@ -27,6 +27,20 @@ HONORIFICS = frozenset(
         "tsaar",
     }
 )
+# Titles that also begin the names of organisations and places ("General Motors", "King's College"):
+# a span the tagger typed ORG is not read as the titled person when it starts with one of these.
+TITLES_IN_NAMES = frozenset(
+    {
+        "keizer",
+        "keizerin",
+        "koning",
+        "koningin",
+        "paus",
+        "prins",
+        "prinses",
+        "tsaar",
+    }
+)
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset({"de", "een", "en", "het", "in", "met", "of", "op", "van", "voor"})
 # Nationality and religion words, capitalised in Dutch ("Amerikaanse troepen"): MISC, never a place.

@@ -32,6 +32,21 @@ HONORIFICS = frozenset(
         "prezydent",
     }
 )
+# Titles that also begin the names of organisations and places ("General Motors", "King's College"):
+# a span the tagger typed ORG is not read as the titled person when it starts with one of these.
+TITLES_IN_NAMES = frozenset(
+    {
+        "cesarz",
+        "cesarza",
+        "król",
+        "króla",
+        "królowa",
+        "książę",
+        "księcia",
+        "papież",
+        "papieża",
+    }
+)
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset({"dla", "do", "i", "na", "o", "od", "w", "z"})
 # Frequent verb forms (and "same"): never the last word of a name ("Commissione sia" -> "Commissione").

@@ -60,6 +60,20 @@ HONORIFICS = frozenset(
         "sra.",
     }
 )
+# Titles that also begin the names of organisations and places ("General Motors", "King's College"):
+# a span the tagger typed ORG is not read as the titled person when it starts with one of these.
+TITLES_IN_NAMES = frozenset(
+    {
+        "czar",
+        "imperador",
+        "imperatriz",
+        "papa",
+        "princesa",
+        "príncipe",
+        "rainha",
+        "rei",
+    }
+)
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset(
     {

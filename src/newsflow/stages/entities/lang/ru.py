@@ -55,6 +55,40 @@ HONORIFICS = frozenset(
         "царём",
     }
 )
+# Titles that also begin the names of organisations and places ("General Motors", "King's College"):
+# a span the tagger typed ORG is not read as the titled person when it starts with one of these.
+TITLES_IN_NAMES = frozenset(
+    {
+        "император",
+        "императора",
+        "императором",
+        "императору",
+        "императрица",
+        "императрицы",
+        "князь",
+        "князю",
+        "князя",
+        "королева",
+        "королевы",
+        "королем",
+        "король",
+        "королю",
+        "короля",
+        "королём",
+        "папа",
+        "папе",
+        "папой",
+        "папы",
+        "принц",
+        "принца",
+        "принцу",
+        "царем",
+        "царь",
+        "царю",
+        "царя",
+        "царём",
+    }
+)
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset({"в", "для", "и", "на", "о", "об", "от", "по", "с"})
 # Frequent verb forms (and "same"): never the last word of a name ("Commissione sia" -> "Commissione").
