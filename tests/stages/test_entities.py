@@ -848,3 +848,19 @@ def test_a_run_of_names_splits_only_where_a_person_begins() -> None:
         runs = PerceptronTagger._runs(scores, caps, 0.0, -1.0, [0])
         assert runs is not None
         assert (runs[0].tolist(), runs[1].tolist(), runs[2]) == expected
+
+
+def test_von_and_van_belong_to_the_surname(default: EntityExtractor) -> None:
+    # The tagger starts the name at the capital, and "Wogau" after "von" came out a place.
+    article = default(make("Ursula von der Leyen met Macron. Later, von der Leyen said the deal was close.", "en"))
+    assert [(m.text, m.kb_id) for m in article.entities if m.type == "PER"][-1] == ("von der Leyen", "Q60772")
+    assert [g.mention_count for g in article.entity_groups if g.kb_id == "Q60772"] == [2]
+    italian = default(make("Il relatore von Wogau ha presentato la relazione.", "it"))
+    assert [(m.text, m.type) for m in italian.entities] == [("von Wogau", "PER")]
+    # In German "von" is also a preposition: only a title before it makes it a name's particle.
+    german = default(make("Der Zug von Berlin nach Hamburg. Herr von Weizsäcker sprach.", "de"))
+    assert [(m.text, m.type) for m in german.entities] == [
+        ("Berlin", "LOC"),
+        ("Hamburg", "LOC"),
+        ("von Weizsäcker", "PER"),
+    ]

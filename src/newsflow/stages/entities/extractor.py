@@ -108,6 +108,13 @@ _DATE_WORDS = frozenset(
     | {"Januar", "Februar", "März", "Mai", "Juni", "Juli", "Oktober", "Dezember"}
 )
 _CENTURY_WORDS = ("century", "centuries", "millennium", "millennia")
+# Lower-case particles of surnames ("von der Leyen", "van Velzen"), up to three before a name.
+_PARTICLES = frozenset(
+    {"da", "de", "del", "della", "den", "der", "di", "dos", "du", "la", "le", "ten", "ter", "van", "von", "zu"}
+)
+_VON_VAN_BEFORE_RE = re.compile(r"(?:(?<=\s)|^)((?:von|van)(?: (?:de|den|der|ten|ter|zu))?) $")
+# Languages in which "von" and "van" are also prepositions ("von Berlin", "van Amsterdam").
+_PARTICLES_ARE_PREPOSITIONS = frozenset({"de", "nl"})
 # Inflected names ("Северной Кореи"): words per name, guesses per name, shortest stem.
 _MAX_INFLECTED_WORDS = 3
 _MAX_INFLECTION_GUESSES = 64
@@ -361,6 +368,7 @@ class EntityExtractor:
         matches = self.gazetteer.find(text, ld.words_not_names)
         if field == "text":
             spans = [_extend_person(text, s, self.gazetteer, ld) for s in spans]
+        spans = [_with_particles(text, s, ld) for s in spans]
         return self._compose(text, field, spans, matches, ld, answers)
 
     def _compose(
@@ -633,6 +641,27 @@ def _part_of_a_date(text: str, start: int, end: int) -> bool:
     return before[-1:].isdigit() or before.lower().endswith(_CENTURY_WORDS) or after[:1].isdigit()
 
 
+def _with_particles(text: str, span: tuple[int, int, EntityType], ld: LangData) -> tuple[int, int, EntityType]:
+    """Take in "von" or "van" and the particles after it before a surname: "von der Leyen", "von Wogau".
+
+    The tagger starts the name at the capital ("Leyen", often typed LOC after "von"). In German and
+    Dutch both words are also prepositions ("von Berlin", "van Amsterdam"), so there a title must
+    come first ("Herr von Weizsäcker"). "de" and "di" alone are prepositions everywhere
+    ("presidente della Commissione"), and are left out.
+    """
+    start, end, _ = span
+    if start < 4 or text[start - 1] != " ":
+        return span
+    found = _VON_VAN_BEFORE_RE.search(text, max(0, start - 16), start)
+    if found is None:
+        return span
+    if ld.code in _PARTICLES_ARE_PREPOSITIONS:
+        before = _PREV_WORD_RE.search(text, max(0, found.start(1) - 40), found.start(1))
+        if before is None or fold(before.group(1)) not in ld.honorifics:
+            return span
+    return found.start(1), end, "PER"
+
+
 def _extend_person(
     text: str, span: tuple[int, int, EntityType], gaz: Gazetteer, ld: LangData
 ) -> tuple[int, int, EntityType]:
@@ -789,6 +818,10 @@ def _link_person_parts(mentions: list[_Mention], article: Article, ld: LangData)
         words = name.split()
         if len(words) < 2:
             continue
+        # "von der Leyen" of "Ursula von der Leyen": the surname with its particles
+        particle = next((i for i, word in enumerate(words[1:-1], 1) if word in _PARTICLES), None)
+        if particle is not None:
+            parts.setdefault(fold(" ".join(words[particle:])), set()).add(canonical)
         for word in {words[0], words[-1]}:
             # A full name written only in another case ("с Энтони Блинкеном") also
             # owns its guessed nominatives, so a later "Блинкен" finds it.
@@ -800,7 +833,7 @@ def _link_person_parts(mentions: list[_Mention], article: Article, ld: LangData)
         # (the attribute tests are cheaper than the split, so they go first)
         if not (m.tagger_type == "PER" or m.type == "PER" or m.kb_id is None):
             continue
-        if len(m.canonical.split()) != 1:
+        if len(m.canonical.split()) != 1 and m.canonical.split(maxsplit=1)[0] not in _PARTICLES:
             continue
         owners = parts.get(fold(m.canonical))
         if not owners and ld.name_endings:
