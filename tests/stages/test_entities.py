@@ -864,3 +864,9 @@ def test_von_and_van_belong_to_the_surname(default: EntityExtractor) -> None:
         ("Hamburg", "LOC"),
         ("von Weizsäcker", "PER"),
     ]
+
+
+def test_a_preposition_opening_a_quote_is_no_organisation(default: EntityExtractor) -> None:
+    # The seed article's "“Sotto l'attuale presidente, …" gave the organisation "Sotto".
+    article = default(make("“Sotto l’attuale presidente i nostri paesi sono sull’orlo di un conflitto”, ha detto."))
+    assert [m.text for m in article.entities] == []
