@@ -706,6 +706,9 @@ def test_trim_drops_a_sentence_full_stop_and_in_english_a_trailing_lower_case_wo
     assert _trim("Apple Inc.", 0, 10, "ORG", en) == (0, 10, "ORG")
     assert _trim("the U.S.", 4, 8, "LOC", en) == (4, 8, "LOC")
     assert _trim("Protection Agency alerted", 0, 25, "ORG", en) == (0, 17, "ORG")
+    # A capitalised "The" opening an English organisation or place is not part of its name.
+    assert _trim("The European Commission", 0, 23, "ORG", en) == (4, 23, "ORG")
+    assert _trim("The", 0, 3, "ORG", en) is None
     assert _trim("Deutsche Bank meldet", 0, 20, "ORG", de) == (0, 13, "ORG")
     # French and Russian names end in lower-case words ("Parti socialiste", "Государственная дума").
     assert _trim("Parti socialiste", 0, 16, "ORG", fr) == (0, 16, "ORG")

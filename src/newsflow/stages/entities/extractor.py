@@ -515,6 +515,17 @@ def _trim(text: str, start: int, end: int, etype: EntityType, ld: LangData) -> t
             start = w_end
             while start < end and not text[start].isalnum():
                 start += 1
+    # "The European Commission" -> "European Commission", as annotators write it.
+    if etype in ("ORG", "LOC"):
+        word = _WORD_RE.match(text, start)
+        if (
+            word is not None
+            and word.end() + 1 < end
+            and word.group().lower() in ld.leading_articles
+            and text[word.end()] == " "
+            and text[word.end() + 1].isupper()
+        ):
+            start = word.end() + 1
     # "tra Commissione" -> "Commissione": a lower-case article or preposition does not
     # start a name. (People keep theirs: "de Palacio", "von Wogau".)
     if etype != "PER":

@@ -67,6 +67,8 @@ class LangData:
     words_not_names: frozenset[str] = frozenset()
     # Honorifics that also begin organisations' names ("General Motors"): see TITLES_IN_NAMES.
     titles_in_names: frozenset[str] = frozenset()
+    # Capitalised articles dropped from the front of an ORG or LOC span ("The European Commission").
+    leading_articles: frozenset[str] = frozenset()
 
 
 @lru_cache(maxsize=64)
@@ -90,6 +92,7 @@ def for_language(code: str | None) -> LangData:
             verb_forms,
             module.STOP_NAMES | module.FUNCTION_WORDS | verb_forms,
             getattr(module, "TITLES_IN_NAMES", frozenset()),
+            getattr(module, "LEADING_ARTICLES", frozenset()),
         )
     mods = _MODULES.values()
     stop_names = frozenset().union(*(m.STOP_NAMES for m in mods))

@@ -114,6 +114,9 @@ TITLES_IN_NAMES = frozenset(
         "tsar",
     }
 )
+# Articles that, capitalised, open a tagger's organisation or place span without being part of the
+# name ("The European Commission" -> "European Commission"); gazetteer names keep theirs ("The Hague").
+LEADING_ARTICLES = frozenset({"the"})
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset(
     {
