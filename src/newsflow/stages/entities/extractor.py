@@ -368,7 +368,8 @@ class EntityExtractor:
         matches = self.gazetteer.find(text, ld.words_not_names)
         if field == "text":
             spans = [_extend_person(text, s, self.gazetteer, ld) for s in spans]
-        spans = [_with_particles(text, s, ld) for s in spans]
+        if "von " in text or "van " in text:
+            spans = [_with_particles(text, s, ld) for s in spans]
         return self._compose(text, field, spans, matches, ld, answers)
 
     def _compose(
@@ -662,6 +663,9 @@ def _with_particles(text: str, span: tuple[int, int, EntityType], ld: LangData) 
     """
     start, end, _ = span
     if start < 4 or text[start - 1] != " ":
+        return span
+    window = text[max(0, start - 16) : start]
+    if "von " not in window and "van " not in window:  # most spans: no regex search
         return span
     found = _VON_VAN_BEFORE_RE.search(text, max(0, start - 16), start)
     if found is None:
