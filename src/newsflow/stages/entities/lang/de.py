@@ -62,37 +62,6 @@ STOP_NAMES = frozenset(
 )
 # Next to a city/state name ("Washington"), these pick the state.
 STATE_CUES = frozenset({"bundesstaat", "staat", "us-bundesstaat", "us-staat"})
-# Titles stripped from the front of a person mention.
-HONORIFICS = frozenset(
-    {
-        "bundeskanzler",
-        "bundeskanzlerin",
-        "dr",
-        "dr.",
-        "eu-kommissar",
-        "eu-kommissarin",
-        "frau",
-        "herr",
-        "kaiser",
-        "kaiserin",
-        "kanzler",
-        "kanzlerin",
-        "kommissar",
-        "kommissarin",
-        "könig",
-        "königin",
-        "minister",
-        "ministerin",
-        "papst",
-        "prinz",
-        "prinzessin",
-        "prof",
-        "prof.",
-        "präsident",
-        "präsidentin",
-        "zar",
-    }
-)
 # Titles that also begin the names of organisations and places ("General Motors", "King's College"):
 # a span the tagger typed ORG is not read as the titled person when it starts with one of these.
 TITLES_IN_NAMES = frozenset(
@@ -106,6 +75,32 @@ TITLES_IN_NAMES = frozenset(
         "prinzessin",
         "zar",
     }
+)
+# Titles stripped from the front of a person mention.
+HONORIFICS = (
+    frozenset(
+        {
+            "bundeskanzler",
+            "bundeskanzlerin",
+            "dr",
+            "dr.",
+            "eu-kommissar",
+            "eu-kommissarin",
+            "frau",
+            "herr",
+            "kanzler",
+            "kanzlerin",
+            "kommissar",
+            "kommissarin",
+            "minister",
+            "ministerin",
+            "prof",
+            "prof.",
+            "präsident",
+            "präsidentin",
+        }
+    )
+    | TITLES_IN_NAMES
 )
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset(

@@ -49,49 +49,6 @@ STOP_NAMES = frozenset(
 )
 # Next to a city/state name ("Washington"), these pick the state.
 STATE_CUES = frozenset({"state"})
-# Titles stripped from the front of a person mention.
-HONORIFICS = frozenset(
-    {
-        "chancellor",
-        "commissioner",
-        "czar",
-        "dame",
-        "dr",
-        "dr.",
-        "emperor",
-        "empress",
-        "gen.",
-        "general",
-        "gov.",
-        "governor",
-        "judge",
-        "justice",
-        "king",
-        "lady",
-        "lord",
-        "minister",
-        "miss",
-        "mr",
-        "mr.",
-        "mrs",
-        "mrs.",
-        "ms",
-        "ms.",
-        "pope",
-        "president",
-        "prince",
-        "princess",
-        "prof",
-        "prof.",
-        "queen",
-        "rep.",
-        "secretary",
-        "sen.",
-        "senator",
-        "sir",
-        "tsar",
-    }
-)
 # Titles that also begin the names of organisations and places ("General Motors", "King's College"):
 # a span the tagger typed ORG is not read as the titled person when it starts with one of these.
 TITLES_IN_NAMES = frozenset(
@@ -113,6 +70,36 @@ TITLES_IN_NAMES = frozenset(
         "sir",
         "tsar",
     }
+)
+# Titles stripped from the front of a person mention.
+HONORIFICS = (
+    frozenset(
+        {
+            "chancellor",
+            "commissioner",
+            "dr",
+            "dr.",
+            "gen.",
+            "gov.",
+            "governor",
+            "minister",
+            "miss",
+            "mr",
+            "mr.",
+            "mrs",
+            "mrs.",
+            "ms",
+            "ms.",
+            "president",
+            "prof",
+            "prof.",
+            "rep.",
+            "secretary",
+            "sen.",
+            "senator",
+        }
+    )
+    | TITLES_IN_NAMES
 )
 # Articles that, capitalised, open a tagger's organisation or place span without being part of the
 # name ("The European Commission" -> "European Commission"); gazetteer names keep theirs ("The Hague").

@@ -26,33 +26,6 @@ STOP_NAMES = frozenset(
 )
 # Next to a city/state name ("Washington"), these pick the state.
 STATE_CUES = frozenset({"estado"})
-# Titles stripped from the front of a person mention.
-HONORIFICS = frozenset(
-    {
-        "comisaria",
-        "comisario",
-        "don",
-        "doña",
-        "emperador",
-        "emperatriz",
-        "ministra",
-        "ministro",
-        "papa",
-        "presidenta",
-        "presidente",
-        "princesa",
-        "príncipe",
-        "reina",
-        "rey",
-        "señor",
-        "señora",
-        "sr",
-        "sr.",
-        "sra",
-        "sra.",
-        "zar",
-    }
-)
 # Titles that also begin the names of organisations and places ("General Motors", "King's College"):
 # a span the tagger typed ORG is not read as the titled person when it starts with one of these.
 TITLES_IN_NAMES = frozenset(
@@ -66,6 +39,28 @@ TITLES_IN_NAMES = frozenset(
         "rey",
         "zar",
     }
+)
+# Titles stripped from the front of a person mention.
+HONORIFICS = (
+    frozenset(
+        {
+            "comisaria",
+            "comisario",
+            "don",
+            "doña",
+            "ministra",
+            "ministro",
+            "presidenta",
+            "presidente",
+            "señor",
+            "señora",
+            "sr",
+            "sr.",
+            "sra",
+            "sra.",
+        }
+    )
+    | TITLES_IN_NAMES
 )
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset(

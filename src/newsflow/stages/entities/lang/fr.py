@@ -34,31 +34,6 @@ STOP_NAMES = frozenset(
 )
 # Next to a city/state name ("Washington"), these pick the state.
 STATE_CUES = frozenset({"etat", "état"})
-# Titles stripped from the front of a person mention.
-HONORIFICS = frozenset(
-    {
-        "commissaire",
-        "docteur",
-        "dr",
-        "empereur",
-        "impératrice",
-        "m.",
-        "madame",
-        "ministre",
-        "mlle",
-        "mme",
-        "mme.",
-        "monsieur",
-        "pape",
-        "prince",
-        "princesse",
-        "président",
-        "présidente",
-        "reine",
-        "roi",
-        "tsar",
-    }
-)
 # Titles that also begin the names of organisations and places ("General Motors", "King's College"):
 # a span the tagger typed ORG is not read as the titled person when it starts with one of these.
 TITLES_IN_NAMES = frozenset(
@@ -72,6 +47,26 @@ TITLES_IN_NAMES = frozenset(
         "roi",
         "tsar",
     }
+)
+# Titles stripped from the front of a person mention.
+HONORIFICS = (
+    frozenset(
+        {
+            "commissaire",
+            "docteur",
+            "dr",
+            "m.",
+            "madame",
+            "ministre",
+            "mlle",
+            "mme",
+            "mme.",
+            "monsieur",
+            "président",
+            "présidente",
+        }
+    )
+    | TITLES_IN_NAMES
 )
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset(

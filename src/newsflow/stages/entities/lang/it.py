@@ -44,40 +44,6 @@ STOP_NAMES = frozenset(
 )
 # Next to a city/state name ("Washington"), these pick the state.
 STATE_CUES = frozenset({"stato"})
-# Titles stripped from the front of a person mention.
-HONORIFICS = frozenset(
-    {
-        "commissaria",
-        "commissario",
-        "dott",
-        "dott.",
-        "dottor",
-        "dottore",
-        "dottoressa",
-        "imperatore",
-        "imperatrice",
-        "ministra",
-        "ministro",
-        "on.",
-        "onorevole",
-        "papa",
-        "presidente",
-        "principe",
-        "principessa",
-        "prof",
-        "prof.",
-        "re",
-        "regina",
-        "senatore",
-        "senatrice",
-        "sig",
-        "sig.",
-        "signor",
-        "signora",
-        "signore",
-        "zar",
-    }
-)
 # Titles that also begin the names of organisations and places ("General Motors", "King's College"):
 # a span the tagger typed ORG is not read as the titled person when it starts with one of these.
 TITLES_IN_NAMES = frozenset(
@@ -91,6 +57,35 @@ TITLES_IN_NAMES = frozenset(
         "regina",
         "zar",
     }
+)
+# Titles stripped from the front of a person mention.
+HONORIFICS = (
+    frozenset(
+        {
+            "commissaria",
+            "commissario",
+            "dott",
+            "dott.",
+            "dottor",
+            "dottore",
+            "dottoressa",
+            "ministra",
+            "ministro",
+            "on.",
+            "onorevole",
+            "presidente",
+            "prof",
+            "prof.",
+            "senatore",
+            "senatrice",
+            "sig",
+            "sig.",
+            "signor",
+            "signora",
+            "signore",
+        }
+    )
+    | TITLES_IN_NAMES
 )
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset(

@@ -4,29 +4,6 @@
 STOP_NAMES = frozenset({"goes", "haar", "hem", "hof", "mei", "namen", "tan", "van", "veen", "vele", "wil", "zou"})
 # Next to a city/state name ("Washington"), these pick the state.
 STATE_CUES = frozenset({"deelstaat", "staat"})
-# Titles stripped from the front of a person mention.
-HONORIFICS = frozenset(
-    {
-        "commissaris",
-        "dhr",
-        "dhr.",
-        "eurocommissaris",
-        "keizer",
-        "keizerin",
-        "koning",
-        "koningin",
-        "meneer",
-        "mevr.",
-        "mevrouw",
-        "minister",
-        "paus",
-        "premier",
-        "president",
-        "prins",
-        "prinses",
-        "tsaar",
-    }
-)
 # Titles that also begin the names of organisations and places ("General Motors", "King's College"):
 # a span the tagger typed ORG is not read as the titled person when it starts with one of these.
 TITLES_IN_NAMES = frozenset(
@@ -40,6 +17,24 @@ TITLES_IN_NAMES = frozenset(
         "prinses",
         "tsaar",
     }
+)
+# Titles stripped from the front of a person mention.
+HONORIFICS = (
+    frozenset(
+        {
+            "commissaris",
+            "dhr",
+            "dhr.",
+            "eurocommissaris",
+            "meneer",
+            "mevr.",
+            "mevrouw",
+            "minister",
+            "premier",
+            "president",
+        }
+    )
+    | TITLES_IN_NAMES
 )
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset({"de", "een", "en", "het", "in", "met", "of", "op", "van", "voor"})

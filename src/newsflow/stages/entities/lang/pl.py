@@ -12,26 +12,6 @@ STOP_NAMES = frozenset(
 )
 # Next to a city/state name ("Washington"), these pick the state.
 STATE_CUES = frozenset({"stan", "stanie", "stanu"})
-# Titles stripped from the front of a person mention.
-HONORIFICS = frozenset(
-    {
-        "cesarz",
-        "cesarza",
-        "komisarz",
-        "król",
-        "króla",
-        "królowa",
-        "książę",
-        "księcia",
-        "minister",
-        "pan",
-        "pani",
-        "papież",
-        "papieża",
-        "premier",
-        "prezydent",
-    }
-)
 # Titles that also begin the names of organisations and places ("General Motors", "King's College"):
 # a span the tagger typed ORG is not read as the titled person when it starts with one of these.
 TITLES_IN_NAMES = frozenset(
@@ -46,6 +26,20 @@ TITLES_IN_NAMES = frozenset(
         "papież",
         "papieża",
     }
+)
+# Titles stripped from the front of a person mention.
+HONORIFICS = (
+    frozenset(
+        {
+            "komisarz",
+            "minister",
+            "pan",
+            "pani",
+            "premier",
+            "prezydent",
+        }
+    )
+    | TITLES_IN_NAMES
 )
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset({"dla", "do", "i", "na", "o", "od", "w", "z"})

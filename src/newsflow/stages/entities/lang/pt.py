@@ -33,33 +33,6 @@ STOP_NAMES = frozenset(
 )
 # Next to a city/state name ("Washington"), these pick the state.
 STATE_CUES = frozenset({"estado"})
-# Titles stripped from the front of a person mention.
-HONORIFICS = frozenset(
-    {
-        "comissária",
-        "comissário",
-        "czar",
-        "dom",
-        "dona",
-        "imperador",
-        "imperatriz",
-        "ministra",
-        "ministro",
-        "papa",
-        "presidenta",
-        "presidente",
-        "princesa",
-        "príncipe",
-        "rainha",
-        "rei",
-        "senhor",
-        "senhora",
-        "sr",
-        "sr.",
-        "sra",
-        "sra.",
-    }
-)
 # Titles that also begin the names of organisations and places ("General Motors", "King's College"):
 # a span the tagger typed ORG is not read as the titled person when it starts with one of these.
 TITLES_IN_NAMES = frozenset(
@@ -73,6 +46,28 @@ TITLES_IN_NAMES = frozenset(
         "rainha",
         "rei",
     }
+)
+# Titles stripped from the front of a person mention.
+HONORIFICS = (
+    frozenset(
+        {
+            "comissária",
+            "comissário",
+            "dom",
+            "dona",
+            "ministra",
+            "ministro",
+            "presidenta",
+            "presidente",
+            "senhor",
+            "senhora",
+            "sr",
+            "sr.",
+            "sra",
+            "sra.",
+        }
+    )
+    | TITLES_IN_NAMES
 )
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset(

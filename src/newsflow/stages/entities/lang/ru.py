@@ -15,46 +15,6 @@ STOP_NAMES = frozenset(
 )
 # Next to a city/state name ("Washington"), these pick the state.
 STATE_CUES = frozenset({"штат", "штата", "штате", "штату"})
-# Titles stripped from the front of a person mention.
-HONORIFICS = frozenset(
-    {
-        "господин",
-        "госпожа",
-        "еврокомиссар",
-        "император",
-        "императора",
-        "императором",
-        "императору",
-        "императрица",
-        "императрицы",
-        "князь",
-        "князю",
-        "князя",
-        "комиссар",
-        "королева",
-        "королевы",
-        "королем",
-        "король",
-        "королю",
-        "короля",
-        "королём",
-        "министр",
-        "папа",
-        "папе",
-        "папой",
-        "папы",
-        "президент",
-        "премьер",
-        "принц",
-        "принца",
-        "принцу",
-        "царем",
-        "царь",
-        "царю",
-        "царя",
-        "царём",
-    }
-)
 # Titles that also begin the names of organisations and places ("General Motors", "King's College"):
 # a span the tagger typed ORG is not read as the titled person when it starts with one of these.
 TITLES_IN_NAMES = frozenset(
@@ -88,6 +48,21 @@ TITLES_IN_NAMES = frozenset(
         "царя",
         "царём",
     }
+)
+# Titles stripped from the front of a person mention.
+HONORIFICS = (
+    frozenset(
+        {
+            "господин",
+            "госпожа",
+            "еврокомиссар",
+            "комиссар",
+            "министр",
+            "президент",
+            "премьер",
+        }
+    )
+    | TITLES_IN_NAMES
 )
 # Articles, prepositions and conjunctions: never a whole entity, never its last word.
 FUNCTION_WORDS = frozenset({"в", "для", "и", "на", "о", "об", "от", "по", "с"})
