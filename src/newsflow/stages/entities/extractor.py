@@ -108,7 +108,7 @@ _DATE_WORDS = frozenset(
     | {"Januar", "Februar", "März", "Mai", "Juni", "Juli", "Oktober", "Dezember"}
 )
 _CENTURY_WORDS = ("century", "centuries", "millennium", "millennia")
-# Lower-case particles of surnames ("von der Leyen", "van Velzen"), up to three before a name.
+# Lower-case particles inside surnames ("von der Leyen", "da Silva"): a full name's surname starts at the first.
 _PARTICLES = frozenset(
     {"da", "de", "del", "della", "den", "der", "di", "dos", "du", "la", "le", "ten", "ter", "van", "von", "zu"}
 )
