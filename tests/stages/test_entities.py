@@ -869,6 +869,21 @@ def test_von_and_van_belong_to_the_surname(default: EntityExtractor) -> None:
     ]
 
 
+def test_a_capitalised_particle_opens_the_surname(default: EntityExtractor) -> None:
+    # The tagger started these people at the capital after the particle ("Persie", "Villepin").
+    cases = [
+        ("Van Persie scored twice for Arsenal.", "en", "Van Persie"),
+        ("Da Silva said the plan would fail.", "en", "Da Silva"),
+        ("Dos Santos dijo que no.", "es", "Dos Santos"),
+        ("De Villepin a parlé hier.", "fr", "De Villepin"),
+    ]
+    for text, lang, person in cases:
+        assert [(m.text, m.type) for m in default(make(text, lang)).entities] == [(person, "PER")]
+    # At a German sentence's start "Von" is the preposition.
+    german = default(make("Von Scholz kam keine Antwort.", "de"))
+    assert [(m.text, m.type) for m in german.entities] == [("Scholz", "PER")]
+
+
 def test_a_preposition_opening_a_quote_is_no_organisation(default: EntityExtractor) -> None:
     # The seed article's "“Sotto l'attuale presidente, …" gave the organisation "Sotto".
     article = default(make("“Sotto l’attuale presidente i nostri paesi sono sull’orlo di un conflitto”, ha detto."))

@@ -113,6 +113,9 @@ _PARTICLES = frozenset(
     {"da", "de", "del", "della", "den", "der", "di", "dos", "du", "la", "le", "ten", "ter", "van", "von", "zu"}
 )
 _VON_VAN_BEFORE_RE = re.compile(r"(?:(?<=\s)|^)((?:von|van)(?: (?:de|den|der|ten|ter|zu))?) $")
+# A capitalised particle opening a surname ("De Gaulle", "Di Maio", "Van Gogh", "Von Beust"). The
+# tagger starts the person at the next capital, or reads the particle as a sentence's first word.
+_CAPITALISED_PARTICLE_RE = re.compile(r"(?:(?<=\s)|^)(?:De|Di|Da|Del|Della|Van|Von|Dos)(?= \w)")
 # Languages in which "von" and "van" are also prepositions ("von Berlin", "van Amsterdam").
 _PARTICLES_ARE_PREPOSITIONS = frozenset({"de", "nl"})
 # Inflected names ("Северной Кореи"): words per name, guesses per name, shortest stem.
@@ -370,6 +373,8 @@ class EntityExtractor:
             spans = [_extend_person(text, s, self.gazetteer, ld) for s in spans]
         if "von " in text or "van " in text:
             spans = [_with_particles(text, s, ld) for s in spans]
+        if _CAPITALISED_PARTICLE_RE.search(text):
+            spans = _with_capitalised_particles(text, spans, ld)
         return self._compose(text, field, spans, matches, ld, answers)
 
     def _compose(
@@ -675,6 +680,35 @@ def _with_particles(text: str, span: tuple[int, int, EntityType], ld: LangData) 
         if before is None or fold(before.group(1)) not in ld.honorifics:
             return span
     return found.start(1), end, "PER"
+
+
+def _with_capitalised_particles(
+    text: str, spans: list[tuple[int, int, EntityType]], ld: LangData
+) -> list[tuple[int, int, EntityType]]:
+    """Take a capitalised particle into the person that follows it: "De Gaulle", "Di Maio".
+
+    A first name right before the particle joins too ("Luigi" + "Di Maio"). At the start of a
+    sentence in German and Dutch, "Von", "Van" and "De" are the preposition or the article.
+    """
+    out: list[tuple[int, int, EntityType]] = []
+    for span in spans:
+        start, end, kind = span
+        if kind != "PER" or start < 3 or text[start - 1] != " ":
+            out.append(span)
+            continue
+        found = _CAPITALISED_PARTICLE_RE.search(text, max(0, start - 6), start + 1)
+        if found is None or found.end() != start - 1:
+            out.append(span)
+            continue
+        before = text[: found.start()].rstrip()
+        if ld.code in _PARTICLES_ARE_PREPOSITIONS and (not before or before[-1] in '.!?:"“”«»'):
+            out.append(span)
+            continue
+        if out and out[-1][2] == "PER" and out[-1][1] == found.start() - 1:
+            out[-1] = (out[-1][0], end, "PER")
+        else:
+            out.append((found.start(), end, "PER"))
+    return out
 
 
 def _extend_person(
