@@ -45,6 +45,7 @@ import os
 import platform
 import random
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -683,6 +684,51 @@ async def wait_ready(plan: Plan, processes: list[subprocess.Popen[bytes]], logs:
         await admin.close()
 
 
+async def stable_offsets(topics: list[str]) -> str:
+    """Per partition, the end offset read_committed sees (the last stable offset) and the log's end.
+
+    A gap that stays is a transaction left open: nothing after it reaches a read_committed reader.
+    """
+    ends: dict[str, dict[TopicPartition, int]] = {}
+    for isolation in ("read_committed", "read_uncommitted"):
+        consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, isolation_level=isolation)
+        await consumer.start()
+        try:
+            partitions = [
+                TopicPartition(topic, partition)
+                for topic in topics
+                for partition in sorted(consumer.partitions_for_topic(topic) or await _partitions(consumer, topic))
+            ]
+            ends[isolation] = await consumer.end_offsets(partitions) if partitions else {}
+        finally:
+            await consumer.stop()
+    return "\n".join(
+        f"    {tp.topic}/{tp.partition}: stable {stable}, end {ends['read_uncommitted'].get(tp)}"
+        for tp, stable in sorted(ends["read_committed"].items())
+    )
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+    await consumer._client.force_metadata_update()  # the consumer has no subscription to fetch it for
+    return consumer.partitions_for_topic(topic) or set()
+
+
+def stuck_report(plan: Plan, logs: list[Path]) -> str:
+    """Each worker's /debug/partitions page and log tail: what a backlog that never drained left behind."""
+    parts = []
+    for port, log in zip(plan.web_ports, logs, strict=True):
+        kept = Path(tempfile.gettempdir()) / f"{plan.group}-{log.name}"  # the run's directory goes at its end
+        shutil.copyfile(log, kept)
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/debug/partitions", timeout=10.0) as response:
+                page = response.read().decode(errors="replace")
+        except OSError as exc:
+            page = f"(no page: {exc})"
+        parts.append(f"--- worker on :{port} /debug/partitions\n{page}")
+        parts.append(f"--- its log ({kept}), last lines\n{tail(log, 40)}")
+    return "\n".join(parts)
+
+
 def profile_path(plan: Plan) -> Path:
     """Outside the run's temporary directory, so the raw samples outlive it (the path is printed)."""
     return Path(tempfile.gettempdir()) / f"py-spy-{plan.group}.txt"
@@ -751,6 +797,8 @@ async def run_system(
                 raise RuntimeError(f"{plan.name} exited with {process.returncode}:\n{tail(log)}")
         if got < len(ids):
             note = f"only {got}/{len(ids)} backlog outputs before the wait ended"
+            print(f"  {note}; the topics' ends:\n{await stable_offsets(plan.all_topics)}", flush=True)
+            print("  what each worker holds:\n" + stuck_report(plan, logs), flush=True)
         arrivals = [reader.first[i] for i in ids if i in reader.first]
         rate, start, end = window_rate([a.at for a in arrivals])
         rate_created, _, _ = window_rate([a.created for a in arrivals])

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from newsflow.eos import RESTART_EXIT_CODE
@@ -178,6 +178,73 @@ def test_keeps_consuming_through_ten_rebalances(tmp_path: Path) -> None:
         if second is not None:
             second.terminate()  # a no-op once it has left; a failed wait must not leave it running
         first.stop()
+
+
+async def wait_for_members(group: str, count: int, timeout: float = 120.0) -> None:
+    """Until the broker reports ``group`` Stable with ``count`` members."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    await admin.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            described = await admin.describe_consumer_groups([group])
+            state = described[0].groups[0] if described and described[0].groups else None
+            if state is not None and state[2] == "Stable" and len(state[5]) >= count:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"group {group} not Stable with {count} members after {timeout} s")
+    finally:
+        await admin.close()
+
+
+async def produce_burst(topic: str, records: list[tuple[bytes, bytes]]) -> None:
+    """Send every record without waiting for each acknowledgement: the burst takes a fraction of a second."""
+    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        deliveries = [await producer.send(topic, value=value, key=key) for key, value in records]
+        await asyncio.gather(*deliveries)
+    finally:
+        await producer.stop()
+
+
+@pytest.mark.skipif(
+    not os.environ.get("NEWSFLOW_TEST_KNOWN_RACES"),
+    reason="reproduces an open race (docs/reliability.md, fix 19): set NEWSFLOW_TEST_KNOWN_RACES=1",
+)
+def test_records_that_arrive_while_a_worker_joins_are_all_handled(tmp_path: Path) -> None:
+    # At a rebalance faust drops the records it fetched while the flow was stopped and seeks back to
+    # the committed offsets. A partition with no commit yet was not sought back at all: its first
+    # records were never handled and the first commit went past them (the 2-worker throughput run
+    # lost ~200 of each of two partitions, in 5 runs of 6). Here the topic is empty until the group
+    # is Stable with both workers, and then a burst arrives while the first one is still recovering.
+    # Fix 19 (GatedConsumer.seek_to_committed) ended the loss of whole runs: without it this failed 2
+    # of 2, losing ~200 records; with it, 3 of 8 runs still lost one record (or 208, once, in an aborted
+    # transaction). That second race is not understood yet, so the test is opt-in and not in CI.
+    namespace = Namespace(partitions=4)
+    env = namespace.env(tmp_path, NEWSFLOW_LOG_LEVEL=os.environ.get("NEWSFLOW_TEST_WORKER_LOG_LEVEL", "info"))
+    log = tmp_path / "workers.log"
+    raw, enriched = namespace.topic("raw"), namespace.topic("enriched")
+    first = Worker.start({**env, "NEWSFLOW_DATA_DIR": str(tmp_path / "a")}, log)
+    second: Worker | None = None
+    try:
+        wait_until_owning(first, raw)
+        second = Worker.start({**env, "NEWSFLOW_DATA_DIR": str(tmp_path / "b")}, log)
+        run(wait_for_members(env["NEWSFLOW_APP_ID"], 2))
+        batch = articles("burst", 600)
+        run(produce_burst(raw, batch))
+        outputs = run(
+            read_committed([enriched], until=lambda r: len({x["id"] for x in r[enriched]}) >= 600, timeout=180)
+        )
+        ids = [record["id"] for record in outputs[enriched]]
+        lost = sorted({key.decode() for key, _ in batch} - set(ids), key=lambda i: int(i.rsplit("-", 1)[1]))
+        assert not lost, f"{len(lost)} of 600 lost (first: {lost[:5]}); log in {log}"
+        assert len(ids) == len(set(ids)), "exactly-once: an article was published twice"
+        assert first.alive() and second.alive(), f"{first.log_tail()}\n{second.log_tail()}"
+    finally:
+        if second is not None:
+            second.terminate()
+        first.terminate()
 
 
 def test_sigterm_stops_cleanly_and_a_restart_loses_nothing(tmp_path: Path) -> None:
