@@ -219,8 +219,8 @@ def test_records_that_arrive_while_a_worker_joins_are_all_handled(tmp_path: Path
     # lost ~200 of each of two partitions, in 5 runs of 6). Here the topic is empty until the group
     # is Stable with both workers, and then a burst arrives while the first one is still recovering.
     # Fix 19 (GatedConsumer.seek_to_committed) ended the loss of whole runs: without it this failed 2
-    # of 2, losing ~200 records; with it, 3 of 8 runs still lost one record (or 208, once, in an aborted
-    # transaction). That second race is not understood yet, so the test is opt-in and not in CI.
+    # of 2, losing ~200 records; with it, 4 of 13 runs still lost records (1 to 208; once the outputs sat
+    # in an aborted transaction). That second race is not understood yet: opt-in, not in CI.
     namespace = Namespace(partitions=4)
     env = namespace.env(tmp_path, NEWSFLOW_LOG_LEVEL=os.environ.get("NEWSFLOW_TEST_WORKER_LOG_LEVEL", "info"))
     log = tmp_path / "workers.log"
