@@ -336,7 +336,7 @@ class GatedConsumer(Consumer):
         # aiokafka seeks only partitions whose committed offset is above 0, so a partition never
         # committed kept its fetch position after the dropped records: the first records of a new
         # topic were never handled, and the first commit went past them (the 2-worker throughput
-        # run lost the first ~200 records of two partitions; reproduced 4 times in 5 runs). With
+        # run lost the first ~200 records of two partitions, in 5 runs of 6). With
         # offsets reset to the earliest, "never committed" means "read from the beginning".
         committed = await super().seek_to_committed()
         if self.app.conf.consumer_auto_offset_reset == "earliest":
