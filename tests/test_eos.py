@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any, cast
 
@@ -113,6 +114,7 @@ def test_a_commit_never_passes_an_event_the_stream_skipped(tmp_path: Path, monke
         acked = False
         topic = tp.topic
         offset = 0
+        generation_id = 1
 
     Skipped.tp = tp  # type: ignore[attr-defined]
     assert consumer.ack(Skipped()) is False  # the stream loop skipped offset 0: no agent saw it
@@ -122,6 +124,68 @@ def test_a_commit_never_passes_an_event_the_stream_skipped(tmp_path: Path, monke
     consumer._new_offset(tp)
     # Before the partition's first commit faust would have committed 4 and lost offset 0.
     assert exits == [70]
+
+
+async def test_a_commit_never_passes_an_event_that_reached_a_stream_and_vanished(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # faust accepts a one-offset hole right after the committed offset (a transaction marker). An event
+    # that reached a stream's buffer, was cleared from it and never handled looks the same (fix 20).
+    app = make_app(tmp_path, "exactly_once")
+    consumer = app.consumer
+    tp = TP("news.raw", 2)
+    exits: list[int] = []
+    monkeypatch.setattr("newsflow.eos.os._exit", exits.append)
+    monkeypatch.setattr(app.topics, "acks_enabled_for", lambda topic: True)  # an agent reads it
+    handed_to_streams: list[int] = []
+
+    async def to_streams(message: Message) -> None:
+        handed_to_streams.append(message.offset)
+
+    consumer._deliver_to_streams = to_streams
+    messages = [
+        ConsumerMessage(tp.topic, tp.partition, offset, 0.0, 0, None, b"k", b"v", None, generation_id=1)
+        for offset in range(5)
+    ]
+    for message in messages:
+        await consumer.callback(message)
+        message.tracked = True
+    assert handed_to_streams == [0, 1, 2, 3, 4]
+    consumer._committed_offset[tp] = 1
+    consumer.ack(messages[0])
+    # Offset 1 vanished from the buffer; 2-4 were handled. faust alone would commit 5.
+    for message in messages[2:]:
+        consumer.ack(message)
+    consumer._new_offset(tp)
+    assert exits == [70]
+
+
+async def test_events_handled_in_order_commit_with_nothing_vanished(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(tmp_path, "exactly_once")
+    consumer = app.consumer
+    tp = TP("news.raw", 2)
+    exits: list[int] = []
+    monkeypatch.setattr("newsflow.eos.os._exit", exits.append)
+    monkeypatch.setattr(app.topics, "acks_enabled_for", lambda topic: True)
+
+    async def to_streams(message: Message) -> None:
+        pass
+
+    consumer._deliver_to_streams = to_streams
+    messages = [
+        ConsumerMessage(tp.topic, tp.partition, offset, 0.0, 0, None, b"k", b"v", None, generation_id=1)
+        for offset in range(5)
+    ]
+    for message in messages:
+        await consumer.callback(message)
+        message.tracked = True
+    for message in messages[:3]:
+        consumer.ack(message)
+    assert consumer._new_offset(tp) == 3  # 3 and 4 are still in the buffer, after the committed range
+    assert exits == []
+    assert "commit news.raw/2: None -> 3" in consumer.flight_recorder.text()
 
 
 def test_an_event_handed_on_again_after_a_seek_back_is_recognised(tmp_path: Path) -> None:
@@ -210,8 +274,45 @@ async def test_stream_partitions_resume_only_after_the_seek_to_the_committed_off
     assert consumer._active_partitions == {changelog}  # changelogs are read during the recovery itself
     await consumer.perform_seek()
     assert active_during_seek == [{changelog}]
-    assert consumer._active_partitions == {analysed, changelog}
     assert consumer._read_offset[analysed] == 124 and consumer._committed_offset[analysed] == 124
+    # faust resumes the flow control next, which clears the stream buffers, then the flow: only then.
+    assert consumer._active_partitions == {changelog}
+    consumer.resume_flow()
+    assert consumer._active_partitions == {analysed, changelog}
+
+
+async def test_a_seek_begun_before_the_resume_request_resumes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Regression (join test, 2026-11-30, found with the flight recorder): faust's fetch loop began a seek
+    # when it found the flow stopped; the recovery asked to resume the stream partitions and began its
+    # own seek; the first seek ended and resumed them. Records from the old fetch position were handed
+    # on before the recovery's seek moved it, and one of them went into a buffer that the flow control's
+    # resume then cleared: never handled, and faust's commit passed it.
+    app, consumer, assigned = recovered_consumer(tmp_path, monkeypatch)
+    raw = TP("news.raw", 2)
+    assigned.add(raw)
+    in_first_seek = asyncio.Event()
+    finish_first_seek = asyncio.Event()
+
+    async def seek_to_committed() -> dict[TP, int | None]:
+        if not in_first_seek.is_set():
+            in_first_seek.set()
+            await finish_first_seek.wait()
+        return {raw: None}
+
+    monkeypatch.setattr(consumer, "seek_to_committed", seek_to_committed)
+    fetch_loop_seek = asyncio.ensure_future(consumer.perform_seek())
+    await in_first_seek.wait()
+    consumer.resume_flow()  # the recovery, with nothing to restore, resumes the flow first
+    consumer.resume_partitions({raw})
+    finish_first_seek.set()
+    await fetch_loop_seek
+    assert consumer._active_partitions == set()
+    await consumer.perform_seek()  # the recovery's own seek
+    assert consumer._active_partitions == set()
+    consumer.resume_flow()
+    assert consumer._active_partitions == {raw}
 
 
 async def test_a_seek_finishing_after_the_next_rebalance_resumes_nothing(
@@ -228,6 +329,7 @@ async def test_a_seek_finishing_after_the_next_rebalance_resumes_nothing(
     monkeypatch.setattr(consumer, "seek_to_committed", seek_to_committed)
     consumer.resume_partitions({analysed})
     await consumer.perform_seek()
+    consumer.resume_flow()
     assert consumer._active_partitions == set()
 
 
@@ -249,8 +351,10 @@ async def test_a_failed_seek_leaves_its_partitions_paused_for_the_next_seek(
     consumer.resume_partitions({analysed})
     with pytest.raises(TimeoutError):
         await consumer.perform_seek()
+    consumer.resume_flow()
     assert consumer._active_partitions == set()  # no offsets were set, so nothing may be read yet
     await consumer.perform_seek()
+    consumer.resume_flow()
     assert consumer._active_partitions == {analysed}
     assert consumer._read_offset[analysed] == 124
 

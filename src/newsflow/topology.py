@@ -395,6 +395,12 @@ def _add_operational_endpoints(app: faust.App, settings: Settings, metrics: Stag
         """
         return web.text(await _stall_report(app))
 
+    @app.page("/debug/journal")
+    async def journal(web: Any, request: Any) -> Any:
+        """The consumer's last steps (fetches, seeks, deliveries, acks, commits): where a record went."""
+        recorder = getattr(app.consumer, "flight_recorder", None)
+        return web.text(recorder.text() if recorder is not None else "no flight recorder on this consumer")
+
     async def count_rebalance(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
         metrics.rebalances.inc()
 
