@@ -223,7 +223,7 @@ def test_records_that_arrive_while_a_worker_joins_are_all_handled(tmp_path: Path
     # then a burst arrives while the first one is still recovering. Two bugs lost records here
     # (docs/reliability.md): a partition never committed was not sought back at all (fix 19: 2 of 2
     # runs lost ~200), and overlapping seeks let a record into a stream buffer just before faust's flow
-    # control cleared it (fix 20: 5 of 23 runs lost 1 to 208). After fix 20: 20 of 20 passed.
+    # control cleared it (fix 20: 5 of 23 runs lost 1 to 208). After fix 20: 35 of 35 passed.
     namespace = Namespace(partitions=4)
     env = namespace.env(tmp_path, NEWSFLOW_LOG_LEVEL=os.environ.get("NEWSFLOW_TEST_WORKER_LOG_LEVEL", "info"))
     log = tmp_path / "workers.log"
