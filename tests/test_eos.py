@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import Any, cast
 
@@ -127,7 +128,7 @@ def test_a_commit_never_passes_an_event_the_stream_skipped(tmp_path: Path, monke
 
 
 async def test_a_commit_never_passes_an_event_that_reached_a_stream_and_vanished(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     # faust accepts a one-offset hole right after the committed offset (a transaction marker). An event
     # that reached a stream's buffer, was cleared from it and never handled looks the same (fix 20).
@@ -156,8 +157,12 @@ async def test_a_commit_never_passes_an_event_that_reached_a_stream_and_vanished
     # Offset 1 vanished from the buffer; 2-4 were handled. faust alone would commit 5.
     for message in messages[2:]:
         consumer.ack(message)
-    consumer._new_offset(tp)
+    with caplog.at_level(logging.CRITICAL, logger="newsflow.eos"):
+        consumer._new_offset(tp)
     assert exits == [70]
+    assert "offset 1 reached a stream but was never handled" in caplog.text
+    # The exit logs the steps that led to it: here the deliveries and the acks, without offset 1's ack.
+    assert "deliver news.raw/2@1 g1" in caplog.text and "ack news.raw/2@1" not in caplog.text
 
 
 async def test_events_handled_in_order_commit_with_nothing_vanished(

@@ -45,7 +45,7 @@ from faust.transport.drivers.aiokafka import Consumer, Transport
 from faust.types import TP, AppT, EventT, Message, StreamT
 from faust.types.enums import ProcessingGuarantee
 
-from newsflow.flight_recorder import FlightRecorder, partition_names
+from newsflow.flight_recorder import STEPS_LOGGED_AT_EXIT, FlightRecorder, partition_names
 
 log = logging.getLogger(__name__)
 
@@ -493,7 +493,7 @@ class GatedConsumer(Consumer):
                     tp,
                     skipped,
                 )
-                os._exit(RESTART_EXIT_CODE)
+                self._exit_for_restart()
         new = super()._new_offset(tp)
         if new is not None:
             # An event handed to a stream's buffer that no agent handled, with later events handled: the
@@ -507,11 +507,16 @@ class GatedConsumer(Consumer):
                     vanished[0],
                     new,
                 )
-                os._exit(RESTART_EXIT_CODE)
+                self._exit_for_restart()
             self.flight_recorder.record(
                 "commit", f"{tp.topic}/{tp.partition}: {self._committed_offset.get(tp)} -> {new}"
             )
         return new
+
+    def _exit_for_restart(self) -> None:
+        """Exit for a restart from the last commit, with the steps that led here in the log."""
+        log.critical("the consumer's last steps:\n%s", self.flight_recorder.text(last=STEPS_LOGGED_AT_EXIT))
+        os._exit(RESTART_EXIT_CODE)
 
     def ack(self, message: Message) -> bool:
         # faust's stream loop acks an event it *skips* during a rebalance (flow control suspended,

@@ -15,6 +15,8 @@ from typing import Protocol
 
 # Enough for the last few thousand records of a worker, with their deliveries and acks (4 MB, measured).
 DEFAULT_STEPS_KEPT = 20_000
+# What a worker logs as it exits for a restart: the steps that led there, without flooding the log.
+STEPS_LOGGED_AT_EXIT = 300
 
 
 class Partition(Protocol):
@@ -43,13 +45,15 @@ class FlightRecorder:
     def record_message(self, step: str, tp: Partition, offset: int, generation: int | None) -> None:
         self._steps.append((time.monotonic(), step, (tp.topic, tp.partition, offset, generation)))
 
-    def text(self) -> str:
-        """One line per step, oldest first; times in seconds relative to the last step."""
+    def text(self, last: int | None = None) -> str:
+        """One line per step, oldest first (only the ``last`` ones if given); times relative to the last step."""
         steps = list(self._steps)
+        if last is not None:
+            steps = steps[-last:] if last > 0 else []
         if not steps:
             return ""
-        last = steps[-1][0]
-        return "\n".join(f"{at - last:+.4f} {step} {_format(detail)}" for at, step, detail in steps)
+        newest = steps[-1][0]
+        return "\n".join(f"{at - newest:+.4f} {step} {_format(detail)}" for at, step, detail in steps)
 
 
 def _format(detail: object) -> str:

@@ -45,6 +45,7 @@ from newsflow.config import Settings
 from newsflow.connection import aiokafka_options, faust_broker_options
 from newsflow.eos import RESTART_EXIT_CODE, App, gated
 from newsflow.errors import MalformedRecord, RecordError
+from newsflow.flight_recorder import STEPS_LOGGED_AT_EXIT
 from newsflow.metrics import StageMetrics
 from newsflow.models import SCHEMA_VERSION, Article, ClusterUpdate, DeadLetter, output_record, utc_now_iso
 from newsflow.pipeline import Stages, dead_letter, ingest, make_deduper, oversized, record_outcome, run_stage
@@ -447,11 +448,14 @@ def _add_operational_endpoints(app: faust.App, settings: Settings, metrics: Stag
         waiting += _handled_not_committed(app.consumer, assignment, committed)
         watch.observe(app.monitor.events_total + _changelog_records_restored(app), waiting)
         if watch.stalled:
+            recorder = getattr(app.consumer, "flight_recorder", None)
             log.error(
-                "no progress for %.0f s with %d records waiting: exiting so the supervisor restarts us\n%s",
+                "no progress for %.0f s with %d records waiting: exiting so the supervisor restarts us\n%s\n"
+                "the consumer's last steps:\n%s",
                 watch.stalled_for,
                 waiting,
                 await _stall_report(app),
+                recorder.text(last=STEPS_LOGGED_AT_EXIT) if recorder is not None else "(no flight recorder)",
             )
             # Exactly-once makes this as safe as a crash; a clean shutdown could hang in the stall.
             os._exit(RESTART_EXIT_CODE)
