@@ -127,14 +127,16 @@ def test_a_commit_never_passes_an_event_the_stream_skipped(tmp_path: Path, monke
     assert exits == [70]
 
 
-async def test_a_commit_never_passes_an_event_that_reached_a_stream_and_vanished(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    # faust accepts a one-offset hole right after the committed offset (a transaction marker). An event
-    # that reached a stream's buffer, was cleared from it and never handled looks the same (fix 20).
+async def consumer_that_handed_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tp: TP, count: int
+) -> tuple[Any, list[ConsumerMessage], list[int], list[int]]:
+    """An exactly-once consumer whose fetch loop handed offsets 0..count-1 of ``tp`` to the streams.
+
+    Returns the consumer, the messages (tracked, as the stream loop marks what it takes), the offsets
+    that reached the streams, and the exit codes the consumer asked for (os._exit is recorded).
+    """
     app = make_app(tmp_path, "exactly_once")
     consumer = app.consumer
-    tp = TP("news.raw", 2)
     exits: list[int] = []
     monkeypatch.setattr("newsflow.eos.os._exit", exits.append)
     monkeypatch.setattr(app.topics, "acks_enabled_for", lambda topic: True)  # an agent reads it
@@ -146,11 +148,21 @@ async def test_a_commit_never_passes_an_event_that_reached_a_stream_and_vanished
     consumer._deliver_to_streams = to_streams
     messages = [
         ConsumerMessage(tp.topic, tp.partition, offset, 0.0, 0, None, b"k", b"v", None, generation_id=1)
-        for offset in range(5)
+        for offset in range(count)
     ]
     for message in messages:
         await consumer.callback(message)
         message.tracked = True
+    return consumer, messages, handed_to_streams, exits
+
+
+async def test_a_commit_never_passes_an_event_that_reached_a_stream_and_vanished(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # faust accepts a one-offset hole right after the committed offset (a transaction marker). An event
+    # that reached a stream's buffer, was cleared from it and never handled looks the same (fix 20).
+    tp = TP("news.raw", 2)
+    consumer, messages, handed_to_streams, exits = await consumer_that_handed_on(tmp_path, monkeypatch, tp, 5)
     assert handed_to_streams == [0, 1, 2, 3, 4]
     consumer._committed_offset[tp] = 1
     consumer.ack(messages[0])
@@ -168,24 +180,8 @@ async def test_a_commit_never_passes_an_event_that_reached_a_stream_and_vanished
 async def test_events_handled_in_order_commit_with_nothing_vanished(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = make_app(tmp_path, "exactly_once")
-    consumer = app.consumer
     tp = TP("news.raw", 2)
-    exits: list[int] = []
-    monkeypatch.setattr("newsflow.eos.os._exit", exits.append)
-    monkeypatch.setattr(app.topics, "acks_enabled_for", lambda topic: True)
-
-    async def to_streams(message: Message) -> None:
-        pass
-
-    consumer._deliver_to_streams = to_streams
-    messages = [
-        ConsumerMessage(tp.topic, tp.partition, offset, 0.0, 0, None, b"k", b"v", None, generation_id=1)
-        for offset in range(5)
-    ]
-    for message in messages:
-        await consumer.callback(message)
-        message.tracked = True
+    consumer, messages, _, exits = await consumer_that_handed_on(tmp_path, monkeypatch, tp, 5)
     for message in messages[:3]:
         consumer.ack(message)
     assert consumer._new_offset(tp) == 3  # 3 and 4 are still in the buffer, after the committed range
