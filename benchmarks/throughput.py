@@ -499,6 +499,20 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+def latency_timeline(
+    sent: dict[str, float], received: dict[str, float], slice_seconds: float = 5.0
+) -> list[tuple[float, float, float]]:
+    """p50 and max latency (ms) of the records sent in each ``slice_seconds`` of the paced phase."""
+    if not sent:
+        return []
+    first = min(sent.values())
+    slices: dict[int, list[float]] = {}
+    for key, at in sent.items():
+        if key in received:
+            slices.setdefault(int((at - first) // slice_seconds), []).append((received[key] - at) * 1000)
+    return [(index * slice_seconds, percentile(values, 50), max(values)) for index, values in sorted(slices.items())]
+
+
 def window_rate(times: list[float], low: float = 10, high: float = 90) -> tuple[float, float, float]:
     """(records/s, window start, window end) over the low..high percentile of arrival times."""
     ordered = sorted(times)
@@ -536,6 +550,10 @@ class Result:
     p95_ms: float = float("nan")
     p99_ms: float = float("nan")
     latency_cores: float = float("nan")
+    latency_broker_cores: float = float("nan")
+    # (seconds into the paced phase, p50 ms, max ms) per slice of send times: queueing that builds up
+    # (a capacity deficit) and a stall that clears look alike in p99, not here.
+    latency_timeline: list[tuple[float, float, float]] = field(default_factory=list)
     outcomes: dict[str, int] = field(default_factory=dict)
     load_average: float = float("nan")  # 1-minute, at the end of the backlog: other jobs share the cores
     note: str = ""
@@ -849,10 +867,19 @@ async def run_system(
             result.paced_sent, result.paced_received = len(sent), got_paced
             result.p50_ms, result.p95_ms, result.p99_ms = (percentile(latencies, q) for q in (50, 95, 99))
             result.latency_cores = sampler.cores(first_sent, last_sent)
+            if broker:
+                result.latency_broker_cores = others.cores_of(broker, first_sent, last_sent)
+            arrived = {i: reader.first[i].at for i in sent_ids if i in reader.first}
+            result.latency_timeline = latency_timeline(sent, arrived)
             print(
                 f"  paced {result.paced_rate:,.0f}/s for {args.pace_seconds:.0f} s: {got_paced}/{len(sent)} outputs, "
                 f"p50 {result.p50_ms:.0f} ms, p95 {result.p95_ms:.0f} ms, p99 {result.p99_ms:.0f} ms, "
-                f"{result.latency_cores:.2f} cores",
+                f"{result.latency_cores:.2f} cores (broker {result.latency_broker_cores:.2f})",
+                flush=True,
+            )
+            print(
+                "  latency by send time (s: p50 / max ms): "
+                + ", ".join(f"{at:.0f}: {p50:.0f} / {top:.0f}" for at, p50, top in result.latency_timeline),
                 flush=True,
             )
         result.hwm_bytes, result.rss_bytes = sampler.memory()
