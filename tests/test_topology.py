@@ -15,6 +15,8 @@ from prometheus_client import CollectorRegistry
 
 from newsflow.codecs import loads, to_plain
 from newsflow.config import Settings
+from newsflow.models import Fingerprint
+from newsflow.stages.dedup import partition_key
 from newsflow.topology import create_app
 
 
@@ -46,7 +48,7 @@ def app(tmp_path: Any) -> Any:
     return faust_app
 
 
-async def test_analyse_agent_runs_the_article_stages_and_keys_by_content_hash(
+async def test_analyse_agent_runs_the_article_stages_and_keys_by_the_dedup_partition_key(
     app: Any, sent: list[Any], seed_bytes: bytes
 ) -> None:
     async with app.agents["analyse"].test_context() as agent:
@@ -54,7 +56,8 @@ async def test_analyse_agent_runs_the_article_stages_and_keys_by_content_hash(
     [(topic, key, value)] = sent
     assert topic == "news.analysed"
     assert value["id"] == "seed-1"
-    assert key == value["fingerprint"]["content_hash"].encode()
+    assert key == partition_key(Fingerprint(**value["fingerprint"]), "seed-1").encode()
+    assert key.startswith(b"m")  # the first MinHash value: the seed has a signature
     assert "PREV" not in value["text"]
     assert value["language"]["code"] == "it"
     assert any(mention["text"] == "Mosca" for mention in value["entities"])

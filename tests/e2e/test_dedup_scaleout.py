@@ -1,5 +1,6 @@
 """Issue #4 on the real broker: near-duplicate verdicts are the same at 1x1 and 4 partitions x 2 workers,
-and dedup state survives a restart through the table's changelog."""
+copies still meet their originals with 4 dedup partitions, and dedup state survives a restart through
+the table's changelog."""
 
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ from typing import Any
 import orjson
 import pytest
 
+from newsflow.config import Settings
+from newsflow.ingest import RAW_PAYLOAD_FACTOR, parse_payload
+from newsflow.stages.clean import Cleaner
+from newsflow.stages.dedup import fingerprint, partition_key
 from tests.conftest import SHARED_DATA
 from tests.e2e.harness import Namespace, Worker, produce, read_committed, run
 
@@ -49,13 +54,12 @@ def copies(row: dict[str, str], group: int) -> list[dict[str, str]]:
     ]
 
 
-def run_topology(tmp_path: Path, partitions: int, workers: int) -> dict[str, dict[str, Any]]:
+def run_topology(tmp_path: Path, partitions: int, workers: int, dedup_partitions: int = 1) -> dict[str, dict[str, Any]]:
     namespace = Namespace(partitions=partitions)
-    env = namespace.env(tmp_path)
-    log = tmp_path / f"workers-{partitions}.log"
-    running = [
-        Worker.start({**env, "NEWSFLOW_DATA_DIR": str(tmp_path / f"{partitions}-{i}")}, log) for i in range(workers)
-    ]
+    env = namespace.env(tmp_path, NEWSFLOW_DEDUP_PARTITIONS=str(dedup_partitions))
+    layout = f"{partitions}x{workers}d{dedup_partitions}"
+    log = tmp_path / f"workers-{layout}.log"
+    running = [Worker.start({**env, "NEWSFLOW_DATA_DIR": str(tmp_path / f"{layout}-{i}")}, log) for i in range(workers)]
     groups = [copies(row, index) for index, row in enumerate(base_articles())]
     enriched, duplicates = namespace.topic("enriched"), namespace.topic("duplicates")
     try:
@@ -84,7 +88,11 @@ def run_topology(tmp_path: Path, partitions: int, workers: int) -> dict[str, dic
 @pytest.fixture(scope="module")
 def verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict[str, Any]]]:
     tmp_path = tmp_path_factory.mktemp("scaleout")
-    return {"1x1": run_topology(tmp_path, 1, 1), "4x2": run_topology(tmp_path, 4, 2)}
+    return {
+        "1x1": run_topology(tmp_path, 1, 1),
+        "4x2": run_topology(tmp_path, 4, 2),
+        "4x2, 4 dedup partitions": run_topology(tmp_path, 4, 2, dedup_partitions=4),
+    }
 
 
 @pytest.mark.parametrize("layout", ["1x1", "4x2"])
@@ -97,6 +105,36 @@ def test_one_original_per_group_and_nothing_lost(verdicts: dict[str, Any], layou
         assert [m["id"] for m in originals] == [f"g{group}-orig"], [m["dedup"] for m in members]
         for member in members[1:]:
             assert member["dedup"]["duplicate_of"] == f"g{group}-orig", member["dedup"]
+
+
+def dedup_key(item: dict[str, str]) -> str:
+    """The key the analyse agent gives ``item`` on news.analysed: cleaned as the worker cleans it."""
+    limit = Settings().max_article_bytes
+    article = parse_payload(
+        orjson.dumps(item), key=item["id"].encode(), ingested_at="2026-11-30T00:00:00Z", max_article_bytes=limit
+    )
+    cleaned = Cleaner(max_article_bytes=limit, max_html_bytes=limit * RAW_PAYLOAD_FACTOR)(article)
+    return partition_key(fingerprint(cleaned), cleaned.id)
+
+
+def test_copies_meet_their_original_across_dedup_partitions(verdicts: dict[str, Any]) -> None:
+    # Each dedup partition compares only its own articles. A copy keyed like its original lands on
+    # its partition and must be flagged; one keyed otherwise meets it only by chance (1 in 4).
+    records = verdicts["4x2, 4 dedup partitions"]
+    assert len(records) == GROUPS * 4, "an article was lost or doubled"
+    meeting = flagged = 0
+    for group, row in enumerate(base_articles()):
+        original, *others = copies(row, group)
+        assert records[original["id"]]["dedup"]["status"] == "original"
+        for copy in others:
+            verdict = records[copy["id"]]["dedup"]
+            if verdict["status"] != "original":
+                flagged += 1
+                assert verdict["duplicate_of"] == original["id"], verdict
+            if dedup_key(copy) == dedup_key(original):
+                meeting += 1
+                assert verdict["duplicate_of"] == original["id"], (copy["id"], verdict)
+    assert flagged >= meeting >= GROUPS * 3 // 2, (meeting, flagged)  # most copies share the key
 
 
 def test_verdicts_do_not_depend_on_partitions_or_workers(verdicts: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ from newsflow.stages.dedup import (
     canonical_url,
     cluster_id_for,
     fingerprint,
+    partition_key,
     shingles,
 )
 
@@ -467,3 +469,43 @@ def test_band_index_rebuilt_from_the_store_finds_the_same_copies(
 def test_rebuild_refuses_when_the_index_is_the_store(seed_text: str) -> None:
     with pytest.raises(ValueError, match="nothing to rebuild"):
         Deduper({}).rebuild_band_index([])
+
+
+# -- routing to dedup partitions -----------------------------------------------------------
+
+
+def with_words_swapped(text: str, swaps: int, rng: random.Random) -> str:
+    """A copy edited as the throughput benchmark's near copies are: a few pairs of words swapped."""
+    words = text.split(" ")
+    for _ in range(swaps):
+        i, j = rng.randrange(len(words)), rng.randrange(len(words))
+        words[i], words[j] = words[j], words[i]
+    return " ".join(words)
+
+
+def test_exact_and_near_copies_are_routed_to_the_original_s_dedup_partition(bbc: list[dict[str, str]]) -> None:
+    # With several dedup partitions an article meets only its own partition's articles. Keyed by
+    # the content hash, no near copy shared its original's key (1 in P landed together by chance).
+    # Keyed by the first MinHash value, a copy shares it with probability = its Jaccard similarity.
+    rng = random.Random(20261130)
+    originals = [item["text"] for item in bbc[:300]]
+    same_key = same_content_hash = 0
+    similarities = []
+    for index, text in enumerate(originals):
+        original = fingerprint(art(f"o{index}", text))
+        assert partition_key(fingerprint(art(f"x{index}", text)), f"x{index}") == partition_key(original, f"o{index}")
+        near = fingerprint(art(f"n{index}", with_words_swapped(text, rng.randint(3, 8), rng)))
+        same_key += partition_key(near, f"n{index}") == partition_key(original, f"o{index}")
+        same_content_hash += near.content_hash == original.content_hash
+        similarities.append(sum(a == b for a, b in zip(near.minhash, original.minhash, strict=True)) / 128)
+    mean_similarity = sum(similarities) / len(similarities)
+    assert same_content_hash == 0
+    assert same_key / len(originals) >= 0.75, same_key
+    assert abs(same_key / len(originals) - mean_similarity) < 0.06, (same_key, mean_similarity)
+
+
+def test_a_text_too_short_for_a_signature_is_routed_by_its_content_hash() -> None:
+    short = fingerprint(art("s", "Breaking news."))
+    assert short.minhash == []
+    assert partition_key(short, "s") == short.content_hash
+    assert partition_key(None, "the-id") == "the-id"
