@@ -114,10 +114,9 @@ def tokenization_costs(texts: list[str]) -> None:
             times.append(time.perf_counter() - started)
         medians[name] = statistics.median(times)
     print("tokenization per article (median):")
+    shingle_split = medians["shingle words (dedup)"]
     for name, median in medians.items():
-        print(
-            f"  {name:34s} {median * 1e6:7.1f} us  ({median / medians['shingle words (dedup)']:.1f}x the shingle split)"
-        )
+        print(f"  {name:34s} {median * 1e6:7.1f} us  ({median / shingle_split:.1f}x the shingle split)")
 
 
 if __name__ == "__main__":

@@ -12,9 +12,9 @@ import orjson
 import pytest
 
 from newsflow.config import Settings
-from newsflow.ingest import RAW_PAYLOAD_FACTOR, parse_payload
-from newsflow.stages.clean import Cleaner
-from newsflow.stages.dedup import fingerprint, partition_key
+from newsflow.ingest import parse_payload
+from newsflow.pipeline import Stages
+from newsflow.stages.dedup import partition_key
 from tests.conftest import SHARED_DATA
 from tests.e2e.harness import Namespace, Worker, produce, read_committed, run
 
@@ -107,14 +107,21 @@ def test_one_original_per_group_and_nothing_lost(verdicts: dict[str, Any], layou
             assert member["dedup"]["duplicate_of"] == f"g{group}-orig", member["dedup"]
 
 
-def dedup_key(item: dict[str, str]) -> str:
-    """The key the analyse agent gives ``item`` on news.analysed: cleaned as the worker cleans it."""
-    limit = Settings().max_article_bytes
-    article = parse_payload(
-        orjson.dumps(item), key=item["id"].encode(), ingested_at="2026-11-30T00:00:00Z", max_article_bytes=limit
-    )
-    cleaned = Cleaner(max_article_bytes=limit, max_html_bytes=limit * RAW_PAYLOAD_FACTOR)(article)
-    return partition_key(fingerprint(cleaned), cleaned.id)
+def dedup_keys(items: list[dict[str, str]]) -> dict[str, str]:
+    """The key the analyse agent gives each item on news.analysed: cleaned and fingerprinted by the worker's stages."""
+    settings = Settings(store="memory://")
+    stages = Stages.build(settings, {})
+    keys = {}
+    for item in items:
+        parsed = parse_payload(
+            orjson.dumps(item),
+            key=item["id"].encode(),
+            ingested_at="2026-11-30T00:00:00Z",
+            max_article_bytes=settings.max_article_bytes,
+        )
+        article = stages.clean_and_fingerprint(parsed)
+        keys[item["id"]] = partition_key(article.fingerprint, article.id)
+    return keys
 
 
 def test_copies_meet_their_original_across_dedup_partitions(verdicts: dict[str, Any]) -> None:
@@ -122,16 +129,17 @@ def test_copies_meet_their_original_across_dedup_partitions(verdicts: dict[str, 
     # its partition and must be flagged; one keyed otherwise meets it only by chance (1 in 4).
     records = verdicts["4x2, 4 dedup partitions"]
     assert len(records) == GROUPS * 4, "an article was lost or doubled"
+    groups = [copies(row, group) for group, row in enumerate(base_articles())]
+    key = dedup_keys([item for group in groups for item in group])
     meeting = flagged = 0
-    for group, row in enumerate(base_articles()):
-        original, *others = copies(row, group)
+    for original, *others in groups:
         assert records[original["id"]]["dedup"]["status"] == "original"
         for copy in others:
             verdict = records[copy["id"]]["dedup"]
             if verdict["status"] != "original":
                 flagged += 1
                 assert verdict["duplicate_of"] == original["id"], verdict
-            if dedup_key(copy) == dedup_key(original):
+            if key[copy["id"]] == key[original["id"]]:
                 meeting += 1
                 assert verdict["duplicate_of"] == original["id"], (copy["id"], verdict)
     assert flagged >= meeting >= GROUPS * 3 // 2, (meeting, flagged)  # most copies share the key
