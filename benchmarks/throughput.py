@@ -874,7 +874,8 @@ async def run_system(
             note=note,
         )
         if args.pace_seconds > 0 and rate == rate:  # nan when the backlog produced too little
-            target = 0.5 * rate
+            # A fixed rate compares latency across versions whose maximum rates differ.
+            target = args.pace_rate or 0.5 * rate
             # Fast systems pace for less time rather than push gigabytes through a shared broker.
             seconds = min(args.pace_seconds, args.max_paced / target)
             sent = await produce_paced(plan.topic_in, paced, target, seconds)
@@ -961,7 +962,7 @@ def fmt(value: float, digits: int = 0) -> str:
     return "n/a" if value != value else f"{value:,.{digits}f}"
 
 
-def report(results: list[Result]) -> list[tuple[str, str, str, bool | None]]:
+def report(results: list[Result], pace_rate: float = 0.0) -> list[tuple[str, str, str, bool | None]]:
     print()
     columns = ["system", "guarantee", "workers", "art/s", "art/s by ts", "cores", "art/s/core", "broker cores"]
     columns += ["p50 ms", "p95 ms", "p99 ms", "paced art/s", "VmHWM MiB", "VmRSS MiB", "load", "outputs"]
@@ -1022,9 +1023,19 @@ def report(results: list[Result]) -> list[tuple[str, str, str, bool | None]]:
         if "ceiling-eos" in by_name:
             ratio = full.rate / by_name["ceiling-eos"].rate
             checks.append(("full / ceiling (exactly_once)", "(reported)", f"{ratio:.1%}", None))
-        checks.append(
-            ("full p99 at 50 % of max rate", "≤ 150 ms", f"{fmt(full.p99_ms)} ms", full.p99_ms <= TARGETS["p99_ms"])
-        )
+        if pace_rate:
+            checks.append(
+                (
+                    f"full p99 paced at {pace_rate:g}/s (not the target's 50 %)",
+                    "(reported)",
+                    f"{fmt(full.p99_ms)} ms",
+                    None,
+                )
+            )
+        else:
+            checks.append(
+                ("full p99 at 50 % of max rate", "≤ 150 ms", f"{fmt(full.p99_ms)} ms", full.p99_ms <= TARGETS["p99_ms"])
+            )
         checks.append(
             (
                 "full worker RSS (VmHWM)",
@@ -1057,6 +1068,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--n", type=int, default=50_000, help="backlog records for the pass-throughs")
     parser.add_argument("--n-full", type=int, default=3_000, help="backlog records for newsflow")
     parser.add_argument("--pace-seconds", type=float, default=25.0, help="paced latency phase length (0 skips it)")
+    parser.add_argument(
+        "--pace-rate", type=float, default=0.0, help="paced rate in records/s (default: 50 %% of the measured rate)"
+    )
     parser.add_argument("--max-paced", type=int, default=100_000, help="cap on records sent in the paced phase")
     parser.add_argument("--quick", action="store_true", help="small N and short pacing: a smoke run in < 3 min")
     parser.add_argument("--seed", type=int, default=20261127)
@@ -1169,7 +1183,7 @@ def main() -> None:
         raise SystemExit(130) from None
     finally:
         kill_all()
-    checks = report(results)
+    checks = report(results, args.pace_rate)
     own = resource.getrusage(resource.RUSAGE_SELF)
     own_cpu = own.ru_utime + own.ru_stime
     print(f"\nwall {time.monotonic() - started:.0f} s; the benchmark process itself used {own_cpu:.0f} s CPU")

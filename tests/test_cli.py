@@ -67,3 +67,32 @@ def test_process_yields_one_line_per_input_line(tmp_path: Path, seed_text: str) 
     assert out[1]["dedup"]["duplicate_of"] == "a"
     assert out[0]["language"]["code"] == "it"
     assert all(record["schema_version"] for record in out)
+
+
+def test_a_quiet_worker_does_not_build_debug_records(tmp_path: Path) -> None:
+    # At WARNING, faust's terminal spinner sets the root logger to DEBUG for good, so every debug call of
+    # aiokafka and faust built a LogRecord (~8 % of the dedup agent's CPU). A subprocess: setting up
+    # logging replaces the root handlers of whatever process runs it.
+    script = """
+import logging, os, sys
+import faust
+from prometheus_client import CollectorRegistry
+from newsflow.cli import quiet_root_logger
+from newsflow.config import Settings
+from newsflow.topology import create_app
+
+settings = Settings.from_env({"NEWSFLOW_DATA_DIR": sys.argv[1], "NEWSFLOW_STORE": "memory://"})
+worker = faust.Worker(create_app(settings, registry=CollectorRegistry()), loglevel="warning")
+if sys.argv[2] == "quiet":
+    quiet_root_logger(worker)
+worker._setup_logging()
+os.write(1, b"%d " % logging.getLogger("aiokafka.producer").getEffectiveLevel())  # stdout may be redirected
+"""
+    levels = {}
+    for mode in ("quiet", "faust-default"):
+        result = subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path), mode], capture_output=True, timeout=120
+        )
+        assert result.returncode == 0, result.stderr.decode()[-2000:]
+        levels[mode] = int(result.stdout.split()[-1])
+    assert levels == {"quiet": 30, "faust-default": 10}

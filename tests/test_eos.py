@@ -19,7 +19,7 @@ from faust.types.tuples import ConsumerMessage
 from prometheus_client import CollectorRegistry
 
 from newsflow.config import Settings
-from newsflow.eos import discard_state_after_crash, mark_clean_shutdown, uses_transactions
+from newsflow.eos import ShortPollConsumerThread, discard_state_after_crash, mark_clean_shutdown, uses_transactions
 from newsflow.topology import create_app
 
 
@@ -579,3 +579,29 @@ async def test_the_livelock_check_passes_over_a_partition_whose_position_is_bein
     consumer.verify_event_path(now, raw1)
     consumer.verify_event_path(now, raw0)
     assert checked == [raw1]
+
+
+async def test_the_worker_consumer_fetches_with_the_configured_wait(tmp_path: Path) -> None:
+    # faust's driver passes aiokafka a fixed fetch_max_wait_ms=1500; a long-poll on drained partitions
+    # then blocked the next fetch of news.analysed for ~1.1 s at a time (docs/benchmarks/throughput.md).
+    settings = Settings.from_env(
+        {"NEWSFLOW_DATA_DIR": str(tmp_path), "NEWSFLOW_STORE": "memory://", "NEWSFLOW_FETCH_MAX_WAIT_SECONDS": "0.05"}
+    )
+    app = create_app(settings, registry=CollectorRegistry())
+    thread = cast(Any, app.consumer)._thread
+    assert isinstance(thread, ShortPollConsumerThread)
+    consumer = thread._create_worker_consumer(app.transport)
+    try:
+        assert consumer._fetch_max_wait_ms == 50
+    finally:
+        await consumer.stop()
+
+    default = create_app(
+        Settings.from_env({"NEWSFLOW_DATA_DIR": str(tmp_path), "NEWSFLOW_STORE": "memory://"}),
+        registry=CollectorRegistry(),
+    )
+    consumer = cast(Any, default.consumer)._thread._create_worker_consumer(default.transport)
+    try:
+        assert consumer._fetch_max_wait_ms == 100
+    finally:
+        await consumer.stop()

@@ -45,6 +45,7 @@ class Settings:
     batch_size: int = 200
     batch_within_seconds: float = 0.01
     producer_linger_seconds: float = 0.01
+    fetch_max_wait_seconds: float = 0.1
     stall_timeout_seconds: float = 120.0
     store: str = "rocksdb://"
     data_dir: str = "./.newsflow-data"
@@ -125,6 +126,8 @@ class Settings:
             )
         if self.producer_linger_seconds < 0:
             raise ConfigError("NEWSFLOW_PRODUCER_LINGER_SECONDS must not be negative")
+        if not 0 < self.fetch_max_wait_seconds <= 30:
+            raise ConfigError("NEWSFLOW_FETCH_MAX_WAIT_SECONDS must be in (0, 30]")
         if self.batch_within_seconds <= 0:
             raise ConfigError("NEWSFLOW_BATCH_WITHIN_SECONDS must be positive")
         if not 0.0 < self.dedup_threshold <= 1.0:

@@ -74,6 +74,7 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
         datadir=settings.data_dir,
         processing_guarantee=settings.processing_guarantee,
         broker_commit_interval=settings.commit_interval_seconds,
+        fetch_max_wait_seconds=settings.fetch_max_wait_seconds,
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,
         key_serializer="raw",
@@ -81,7 +82,8 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
         web_port=settings.web_port,
         web_bind=settings.web_host,
         consumer_auto_offset_reset="earliest",
-        # Each article makes ~40 changelog writes; lingering lets them share produce requests.
+        # An article's outputs and table changelog writes go to several partitions; lingering lets them
+        # share produce requests.
         producer_linger=settings.producer_linger_seconds,
         # Faust's default is 1,000,000 bytes; oversized() keeps every output within the setting.
         producer_max_request_size=max(1_000_000, settings.max_record_bytes),
