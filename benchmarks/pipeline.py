@@ -1,8 +1,11 @@
 """Whole-chain cost per article, in-process (what one worker core can do before Kafka overheads).
 
     python benchmarks/pipeline.py --n 1000
+    python benchmarks/pipeline.py --n 3000 --stream throughput --language-short-text fast
 
-Reads ../shared/data/news/bbc_news.jsonl in place and builds ~5 KB articles (seeded). Prints the
+Reads ../shared/data/news/bbc_news.jsonl in place and builds ~5 KB English articles (seeded); with
+``--stream throughput``, the multilingual stream with 15 % copies that ``throughput.py`` sends to the
+broker (same seed, same records), for comparing a worker's cost per article with the stages'. Prints the
 median time per stage from the same histograms the worker exports, the end-to-end median per
 article, and the ratio against a baseline measured in the same run: decoding and re-encoding the
 same payload with orjson (the floor any JSON stream processor pays). Then each stage's own word split
@@ -48,12 +51,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=20261127)
+    parser.add_argument("--stream", choices=("bbc", "throughput"), default="bbc")
+    parser.add_argument("--language-short-text", default=Settings.language_short_text)
     args = parser.parse_args()
-    print(f"seed={args.seed} n={args.n} python={platform.python_version()} machine={platform.machine()}")
-    payloads = articles(args.n, args.seed)
+    print(
+        f"seed={args.seed} n={args.n} stream={args.stream} language_short_text={args.language_short_text} "
+        f"python={platform.python_version()} machine={platform.machine()}"
+    )
+    if args.stream == "throughput":
+        import throughput  # the broker benchmark's record stream, built the same way
+
+        payloads = [value for _, value in throughput.build_stream(throughput.load_sources(), args.n, args.seed, "b")]
+    else:
+        payloads = articles(args.n, args.seed)
     registry = CollectorRegistry()
     metrics = StageMetrics.create(registry)
-    pipeline = Pipeline(Settings(store="memory://"), metrics=metrics)
+    pipeline = Pipeline(Settings(store="memory://", language_short_text=args.language_short_text), metrics=metrics)
     pipeline.process(payloads[0], key=b"warm-up")  # model loading is start-up, not per-article cost
 
     baseline = []
@@ -81,7 +94,14 @@ def main() -> None:
         ]
         count = buckets[-1][1] if buckets else 0
         median_bound = next((le for le, value in buckets if value >= count / 2), "n/a")
-        print(f"  {stage:9s} n={int(count):5d}  median <= {median_bound} s")
+        total = sum(
+            s.value
+            for s in registry.collect()
+            for s in s.samples
+            if s.name == "newsflow_stage_duration_seconds_sum" and s.labels.get("stage") == stage
+        )
+        mean = f"{total / count * 1e3:.3f} ms" if count else "n/a"
+        print(f"  {stage:9s} n={int(count):5d}  median <= {median_bound} s, mean {mean}")
     median_total = statistics.median(totals)
     median_base = statistics.median(baseline)
     print(

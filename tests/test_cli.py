@@ -90,9 +90,7 @@ os.write(1, b"%d " % logging.getLogger("aiokafka.producer").getEffectiveLevel())
 """
     levels = {}
     for mode in ("quiet", "faust-default"):
-        result = subprocess.run(
-            [sys.executable, "-c", script, str(tmp_path), mode], capture_output=True, timeout=120
-        )
+        result = subprocess.run([sys.executable, "-c", script, str(tmp_path), mode], capture_output=True, timeout=120)
         assert result.returncode == 0, result.stderr.decode()[-2000:]
         levels[mode] = int(result.stdout.split()[-1])
     assert levels == {"quiet": 30, "faust-default": 10}
