@@ -110,6 +110,7 @@ NEWSFLOW_COMMIT_INTERVAL_SECONDS: {{ $c.commitIntervalSeconds | toString | quote
 NEWSFLOW_BATCH_SIZE: {{ $c.batchSize | toString | quote }}
 NEWSFLOW_BATCH_WITHIN_SECONDS: {{ $c.batchWithinSeconds | toString | quote }}
 NEWSFLOW_PRODUCER_LINGER_SECONDS: {{ $c.producerLingerSeconds | toString | quote }}
+NEWSFLOW_FETCH_MAX_WAIT_SECONDS: {{ $c.fetchMaxWaitSeconds | toString | quote }}
 NEWSFLOW_STALL_TIMEOUT_SECONDS: {{ $c.stallTimeoutSeconds | toString | quote }}
 NEWSFLOW_STORE: {{ printf "%s://" .Values.store | quote }}
 NEWSFLOW_DATA_DIR: {{ .Values.persistence.mountPath | quote }}
