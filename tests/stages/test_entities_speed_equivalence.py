@@ -23,6 +23,7 @@ from newsflow.stages.entities.tagger import (
     BOS,
     EOS,
     MAX_SENTENCE_TOKENS,
+    N_SLOTS,
     N_TAGS,
     SENTENCE_END,
     SLOT_CUR,
@@ -211,22 +212,36 @@ ODD_SPACES = [
 ]
 
 
-@pytest.mark.parametrize("limits", [None, (8_030, 50), (8_040, None)])
+@pytest.mark.parametrize(
+    "limits", [None, (8_030, 50, "words"), (8_040, None, "words"), (8_030, 50, "bytes"), (8_040, None, "bytes")]
+)
 def test_tag_texts_equals_tag_many_and_leaves_the_same_memo(
-    monkeypatch: pytest.MonkeyPatch, limits: tuple[int, int | None] | None
+    monkeypatch: pytest.MonkeyPatch, limits: tuple[int, int | None, str] | None
 ) -> None:
-    """The chunk path (str.split + per-chunk ids) against token_spans + tag_many, memo resets included."""
+    """The chunk path (str.split + per-chunk ids) against token_spans + tag_many, memo resets included.
+
+    The memo's bound comes from a word count or, in production, from its bytes (the smaller one);
+    both kinds are exercised. The reference tags one text per call, so no batch holds pending ids
+    across a reset: within a batch, a reset must not change the scores of the texts before it.
+    """
     if limits is not None:
-        monkeypatch.setattr(tagger_module, "_CACHE_LIMIT", limits[0])
-        if limits[1] is not None:
-            monkeypatch.setattr(tagger_module, "_CHUNK_CACHE_LIMIT", limits[1])
-    one, chunked = PerceptronTagger.load(), PerceptronTagger.load()
+        words, chunks, kind = limits
+        if kind == "words":
+            monkeypatch.setattr(tagger_module, "_CACHE_LIMIT", words)
+        else:
+            monkeypatch.setattr(tagger_module, "_CACHE_BYTES", words * N_SLOTS * 32 * 4)
+        if chunks is not None:
+            monkeypatch.setattr(tagger_module, "_CHUNK_CACHE_LIMIT", chunks)
+    one, chunked, many = PerceptronTagger.load(), PerceptronTagger.load(), PerceptronTagger.load()
+    if limits is not None:
+        assert chunked._cache_limit == limits[0]
     texts = [*TEXTS, *ODD_SPACES] * 3
     langs = ["en", "de", "it", "und", "de", "fr", "ru"]
     for i in range(0, len(texts), 4):
         batch = texts[i : i + 4]
         batch_langs = [langs[(i + j) % len(langs)] for j in range(len(batch))]
-        expected = one.tag_many([token_spans(t) for t in batch], batch_langs)
+        expected = [one.tag_spans(*token_spans(t), lang) for t, lang in zip(batch, batch_langs, strict=True)]
+        assert many.tag_many([token_spans(t) for t in batch], batch_langs) == expected, batch
         assert chunked.tag_texts(batch, batch_langs) == expected, batch
     for group in ("", "de"):
         a, b = one._memo(group), chunked._memo(group)

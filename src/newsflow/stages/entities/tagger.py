@@ -1048,7 +1048,7 @@ class PerceptronTagger:
             offsets = {k: _ListOffsets(sequences[k][1], sequences[k][2]) for k in members}
             for k in members:
                 words = sequences[k][0][:MAX_TOKENS]
-                if pending and len(memo.index) + len(words) > _CACHE_LIMIT:
+                if pending and len(memo.index) + len(words) > self._cache_limit:
                     # this sequence may reset the memo, which would reuse rows
                     # the pending ids point at: score those first
                     self._tag_batch(memo, offsets, pending, id_parts, out)
@@ -1103,7 +1103,7 @@ class PerceptronTagger:
                     words, chunk_path = words[:MAX_TOKENS], False
                 else:
                     words, chunk_path = [], True
-                if pending and len(memo.index) + (n_tokens if chunk_path else len(words)) > _CACHE_LIMIT:
+                if pending and len(memo.index) + (n_tokens if chunk_path else len(words)) > self._cache_limit:
                     # as in tag_many: a reset would reuse rows the pending ids point at
                     self._tag_batch(memo, offsets, pending, id_parts, out)
                     pending, id_parts, offsets = [], [], {}
