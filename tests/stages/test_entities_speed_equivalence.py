@@ -233,6 +233,9 @@ def test_tag_texts_equals_tag_many_and_leaves_the_same_memo(
         if chunks is not None:
             monkeypatch.setattr(tagger_module, "_CHUNK_CACHE_LIMIT", chunks)
     one, chunked, many = PerceptronTagger.load(), PerceptronTagger.load(), PerceptronTagger.load()
+    # and one that never runs out of room: what a reset keeps is a cache, never a different answer
+    unbounded = PerceptronTagger.load()
+    unbounded._cache_limit = 10**9
     if limits is not None:
         assert chunked._cache_limit == limits[0]
     texts = [*TEXTS, *ODD_SPACES] * 3
@@ -243,6 +246,7 @@ def test_tag_texts_equals_tag_many_and_leaves_the_same_memo(
         expected = [one.tag_spans(*token_spans(t), lang) for t, lang in zip(batch, batch_langs, strict=True)]
         assert many.tag_many([token_spans(t) for t in batch], batch_langs) == expected, batch
         assert chunked.tag_texts(batch, batch_langs) == expected, batch
+        assert unbounded.tag_texts(batch, batch_langs) == expected, batch
     for group in ("", "de"):
         a, b = one._memo(group), chunked._memo(group)
         assert a.index == b.index
@@ -250,6 +254,7 @@ def test_tag_texts_equals_tag_many_and_leaves_the_same_memo(
         assert a.caps[: len(a.index)].tobytes() == b.caps[: len(b.index)].tobytes()
     if limits is not None:
         assert chunked._memo("").resets > 0
+        assert unbounded._memo("").resets == 0
 
 
 @pytest.mark.parametrize("text", [*TEXTS, *ODD_SPACES])
